@@ -1,0 +1,55 @@
+#include "engine/population.h"
+
+#include <stdexcept>
+
+namespace ratchet {
+
+namespace {
+
+double speedup_of(const CandidateRecord& candidate) { return candidate.speedup().value_or(0); }
+
+double ci_low_of(const CandidateRecord& candidate) {
+  const auto& low = candidate.metrics.find("ci_low");
+  return low != candidate.metrics.end() && low->is_number() ? low->get<double>() : 0;
+}
+
+}  // namespace
+
+void Population::add(const CandidateRecord& candidate) {
+  if (candidate.status != CandidateStatus::evaluated) return;
+  members_.push_back(std::make_shared<const CandidateRecord>(candidate));
+}
+
+const CandidateRecord& Population::select_parent(const SearchConfig& search,
+                                                 std::mt19937_64& rng) const {
+  if (members_.empty()) throw std::logic_error("select_parent on an empty population");
+  std::uniform_int_distribution<size_t> pick(0, members_.size() - 1);
+  if (std::uniform_real_distribution<double>(0, 1)(rng) < search.exploration) {
+    return *members_[pick(rng)];
+  }
+  const CandidateRecord* winner = members_[pick(rng)].get();
+  for (int i = 1; i < search.tournament_size; ++i) {
+    const CandidateRecord* challenger = members_[pick(rng)].get();
+    if (speedup_of(*challenger) > speedup_of(*winner)) winner = challenger;
+  }
+  return *winner;
+}
+
+const CandidateRecord* Population::best() const {
+  const CandidateRecord* best = nullptr;
+  for (const auto& member : members_) {
+    if (member->proposer == "baseline" || ci_low_of(*member) <= 1.0) continue;
+    if (!best || speedup_of(*member) > speedup_of(*best)) best = member.get();
+  }
+  return best;
+}
+
+const CandidateRecord* Population::highest() const {
+  const CandidateRecord* best = nullptr;
+  for (const auto& member : members_) {
+    if (!best || speedup_of(*member) > speedup_of(*best)) best = member.get();
+  }
+  return best;
+}
+
+}  // namespace ratchet

@@ -1,0 +1,45 @@
+// The population of a steady-state search: every evaluated candidate of a
+// campaign, and how the next parent is chosen.
+//
+// Parent choice mixes exploitation and exploration. With probability
+// `exploration` the parent is drawn uniformly from all evaluated candidates
+// (so a mediocre program with an unusual genome can still have children);
+// otherwise a tournament of `tournament_size` random candidates picks the
+// one with the highest speedup. Larger tournaments press harder toward the
+// current best. Example with speedups {1.00, 1.04, 1.31, 0.97} and a
+// tournament of 3: the 1.31 candidate wins whenever it is drawn, which
+// happens in 1 - (3/4)^3 ≈ 58% of tournaments (draws with replacement).
+//
+// "Best" is stricter than "highest speedup": a candidate improves on the
+// baseline only when its confidence interval's lower bound is above 1.
+#pragma once
+
+#include <memory>
+#include <random>
+#include <vector>
+
+#include "engine/config.h"
+#include "engine/database.h"
+
+namespace ratchet {
+
+class Population {
+ public:
+  // Only evaluated candidates (the baseline included) become parents.
+  void add(const CandidateRecord& candidate);
+  bool empty() const { return members_.empty(); }
+  size_t size() const { return members_.size(); }
+
+  const CandidateRecord& select_parent(const SearchConfig& search, std::mt19937_64& rng) const;
+
+  // The candidate with the highest speedup among those whose interval is
+  // entirely above 1; nullptr when none is.
+  const CandidateRecord* best() const;
+  // Highest speedup regardless of confidence; nullptr when empty.
+  const CandidateRecord* highest() const;
+
+ private:
+  std::vector<std::shared_ptr<const CandidateRecord>> members_;
+};
+
+}  // namespace ratchet

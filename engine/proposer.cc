@@ -1,0 +1,39 @@
+#include "engine/proposer.h"
+
+#include "engine/flag_mutator.h"
+
+namespace ratchet {
+
+const std::vector<ProposerKind>& proposer_kinds() {
+  static const std::vector<ProposerKind> kinds = {
+      {"flags", "mutates the compiler flag genome (offline)",
+       [](const ProposerConfig& config, const Task& task) -> std::unique_ptr<Proposer> {
+         return std::make_unique<FlagMutator>(task, config.max_genes);
+       }},
+  };
+  return kinds;
+}
+
+std::vector<WeightedProposer> make_proposers(const std::vector<ProposerConfig>& configs,
+                                             const Task& task) {
+  std::vector<WeightedProposer> proposers;
+  for (const auto& config : configs) {
+    for (const auto& kind : proposer_kinds()) {
+      if (config.kind == kind.name) proposers.push_back({kind.make(config, task), config.weight});
+    }
+  }
+  return proposers;
+}
+
+Proposer& pick_proposer(std::vector<WeightedProposer>& proposers, std::mt19937_64& rng) {
+  double total = 0;
+  for (const auto& entry : proposers) total += entry.weight;
+  double x = std::uniform_real_distribution<double>(0, total)(rng);
+  for (auto& entry : proposers) {
+    if (x < entry.weight) return *entry.proposer;
+    x -= entry.weight;
+  }
+  return *proposers.back().proposer;
+}
+
+}  // namespace ratchet

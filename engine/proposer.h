@@ -1,0 +1,59 @@
+// Proposers turn a parent candidate into an Edit. The built-in ones need no
+// network; LLM proposers implement the same interface. One table in
+// proposer.cc lists every kind; `make_proposers` builds them from a config.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "common/program.h"
+#include "engine/config.h"
+#include "engine/database.h"
+#include "evaluators/task.h"
+
+namespace ratchet {
+
+struct ProposalContext {
+  const Task& task;
+  const CandidateRecord& parent;
+  std::mt19937_64& rng;
+};
+
+struct Proposal {
+  Edit edit;
+  std::string proposer;  // kind, stored with the candidate
+  std::string model;     // LLM model, empty for built-ins
+};
+
+class Proposer {
+ public:
+  virtual ~Proposer() = default;
+  virtual std::string kind() const = 0;
+  // std::nullopt when it has nothing to offer for this parent.
+  virtual std::optional<Proposal> propose(const ProposalContext& context) = 0;
+};
+
+struct WeightedProposer {
+  std::unique_ptr<Proposer> proposer;
+  double weight = 1.0;
+};
+
+struct ProposerKind {
+  const char* name;
+  const char* help;
+  std::unique_ptr<Proposer> (*make)(const ProposerConfig& config, const Task& task);
+};
+
+// Every proposer kind ratchet knows, for configs and --help.
+const std::vector<ProposerKind>& proposer_kinds();
+
+std::vector<WeightedProposer> make_proposers(const std::vector<ProposerConfig>& configs,
+                                             const Task& task);
+
+// Draws a proposer by weight.
+Proposer& pick_proposer(std::vector<WeightedProposer>& proposers, std::mt19937_64& rng);
+
+}  // namespace ratchet

@@ -1,0 +1,139 @@
+#include "evaluators/benchmark.h"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fmt/format.h>
+#include <mutex>
+#include <random>
+
+#include "evaluators/stage_status.h"
+#include "sandbox/sandbox.h"
+
+namespace ratchet {
+
+namespace {
+
+// Exclusive across threads (mutex) and across ratchet processes on the
+// machine (flock), so two benchmarks never share the CPU.
+class BenchmarkLock {
+ public:
+  BenchmarkLock() : guard_(mutex()) {
+    const char* tmp = std::getenv("TMPDIR");
+    std::string path = std::string(tmp && *tmp ? tmp : "/tmp") + "/ratchet-benchmark.lock";
+    fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0666);
+    if (fd_ >= 0) {
+      while (::flock(fd_, LOCK_EX) != 0 && errno == EINTR) {
+      }
+    }
+  }
+  ~BenchmarkLock() {
+    if (fd_ >= 0) ::close(fd_);  // closing releases the flock
+  }
+  BenchmarkLock(const BenchmarkLock&) = delete;
+  BenchmarkLock& operator=(const BenchmarkLock&) = delete;
+
+ private:
+  static std::mutex& mutex() {
+    static std::mutex m;
+    return m;
+  }
+  std::lock_guard<std::mutex> guard_;
+  int fd_ = -1;
+};
+
+struct Timing {
+  sandbox::Result result;
+  double metric_ms = 0;
+};
+
+Timing run_once(const TimedCommand& command, const std::string& metric,
+                const std::filesystem::path& scratch, const std::atomic<bool>* cancel) {
+  // Benchmark output is discarded, but a flood must still end the run.
+  Timing timing{run_program(command, scratch, 64 << 20, cancel), 0};
+  timing.metric_ms = metric == "wall_time" ? timing.result.wall_ms : timing.result.cpu_ms;
+  return timing;
+}
+
+double seconds_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+}  // namespace
+
+BenchmarkOutcome benchmark_ab(const TimedCommand& baseline, const TimedCommand& candidate,
+                              const BenchmarkSettings& settings, const std::string& metric,
+                              const std::filesystem::path& scratch, uint64_t seed,
+                              const std::atomic<bool>* cancel) {
+  BenchmarkOutcome out;
+  BenchmarkLock lock;
+  auto start = std::chrono::steady_clock::now();
+  std::mt19937_64 rng(seed);
+
+  // A failed run ends the stage: the candidate is not timed further.
+  auto failed = [&](const Timing& timing, const char* which) {
+    out.stage.status = stage_status_of(timing.result);
+    if (out.stage.status == StageStatus::ok) out.stage.status = StageStatus::failed;
+    out.stage.summary = fmt::format("{} run: {}", which, timing.result.describe());
+    out.stage.log = timing.result.stderr_text.substr(0, 4096);
+    out.stage.seconds = seconds_since(start);
+    return out;
+  };
+
+  for (int i = 0; i < settings.warmup_runs; ++i) {
+    Timing a = run_once(baseline, metric, scratch, cancel);
+    if (!a.result.exited_ok()) return failed(a, "baseline");
+    Timing b = run_once(candidate, metric, scratch, cancel);
+    if (!b.result.exited_ok()) return failed(b, "candidate");
+  }
+
+  std::vector<double> ratios;
+  std::vector<double> baseline_ms, candidate_ms;
+  for (int pair = 0; pair < settings.max_pairs; ++pair) {
+    bool candidate_first = (rng() & 1) != 0;
+    Timing first = run_once(candidate_first ? candidate : baseline, metric, scratch, cancel);
+    if (!first.result.exited_ok()) return failed(first, candidate_first ? "candidate" : "baseline");
+    Timing second = run_once(candidate_first ? baseline : candidate, metric, scratch, cancel);
+    if (!second.result.exited_ok()) return failed(second, candidate_first ? "baseline" : "candidate");
+    const Timing& b = candidate_first ? second : first;
+    const Timing& c = candidate_first ? first : second;
+
+    BenchmarkSample sample;
+    sample.pair = pair;
+    sample.candidate_first = candidate_first;
+    sample.baseline_cpu_ms = b.result.cpu_ms;
+    sample.candidate_cpu_ms = c.result.cpu_ms;
+    sample.baseline_wall_ms = b.result.wall_ms;
+    sample.candidate_wall_ms = c.result.wall_ms;
+    out.samples.push_back(sample);
+    // A run too short for the clock to see counts as one microsecond.
+    ratios.push_back(std::max(b.metric_ms, 1e-3) / std::max(c.metric_ms, 1e-3));
+    baseline_ms.push_back(b.metric_ms);
+    candidate_ms.push_back(c.metric_ms);
+
+    if (static_cast<int>(ratios.size()) < settings.min_pairs) continue;
+    out.speedup = median(ratios);
+    out.ci = bootstrap_median_ci(ratios, settings.confidence, 2000, seed ^ ratios.size());
+    double half_width = (out.ci.high - out.ci.low) / 2;
+    if (half_width <= settings.target_ci * out.speedup) break;
+    if (seconds_since(start) >= settings.max_seconds) break;
+  }
+  if (ratios.empty()) {
+    out.stage = {StageStatus::failed, "no benchmark pairs were taken", "", seconds_since(start)};
+    return out;
+  }
+  out.speedup = median(ratios);
+  out.ci = bootstrap_median_ci(ratios, settings.confidence, 2000, seed ^ ratios.size());
+  out.pairs = static_cast<int>(ratios.size());
+  out.baseline_ms = median(baseline_ms);
+  out.candidate_ms = median(candidate_ms);
+  out.stage.status = StageStatus::ok;
+  out.stage.summary = fmt::format("speedup {:.3f}x [{:.3f}, {:.3f}] over {} pairs", out.speedup,
+                                  out.ci.low, out.ci.high, out.pairs);
+  out.stage.seconds = seconds_since(start);
+  return out;
+}
+
+}  // namespace ratchet

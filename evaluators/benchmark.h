@@ -1,0 +1,49 @@
+// The benchmark stage: A/B timing of a candidate against the baseline.
+//
+// Pairs are taken in random order (a fixed A-B order biased A/A tests on
+// these VMs), after warm-up runs, while holding the machine-wide benchmark
+// lock so no two benchmarks ever time each other. The statistic is the
+// child's CPU time (user + system from wait4) unless the task asks for wall
+// time. Sampling is adaptive: after min_pairs, it stops once the confidence
+// interval's half-width is within target_ci of the speedup, or at max_pairs,
+// or when max_seconds is spent. See stats.h for the estimator.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "common/evaluation.h"
+#include "evaluators/run_program.h"
+#include "evaluators/stats.h"
+
+namespace ratchet {
+
+struct BenchmarkSettings {
+  int warmup_runs = 1;
+  int min_pairs = 5;
+  int max_pairs = 30;
+  double target_ci = 0.02;  // stop when CI half-width <= target_ci * speedup
+  double max_seconds = 60;
+  double confidence = 0.95;
+};
+
+struct BenchmarkOutcome {
+  StageResult stage;
+  double speedup = 0;
+  Interval ci;
+  int pairs = 0;
+  double baseline_ms = 0;   // median of the metric
+  double candidate_ms = 0;
+  std::vector<BenchmarkSample> samples;
+};
+
+// `scratch` holds a fresh work dir per run. `metric` is cpu_time or wall_time.
+BenchmarkOutcome benchmark_ab(const TimedCommand& baseline, const TimedCommand& candidate,
+                              const BenchmarkSettings& settings, const std::string& metric,
+                              const std::filesystem::path& scratch, uint64_t seed,
+                              const std::atomic<bool>* cancel = nullptr);
+
+}  // namespace ratchet

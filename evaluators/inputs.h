@@ -1,0 +1,30 @@
+// The task's inputs: its generator is built once (in the sandbox) and run as
+// `gen SIZE SEED`; each input lands in a folder owned by ratchet, outside
+// every candidate's work dir.
+#pragma once
+
+#include <atomic>
+#include <filesystem>
+#include <vector>
+
+#include "common/result.h"
+#include "evaluators/task.h"
+
+namespace ratchet {
+
+struct InputFile {
+  InputSpec spec;
+  std::filesystem::path path;
+};
+
+struct InputSet {
+  std::vector<InputFile> verify;
+  InputFile benchmark;
+};
+
+// Builds the generator in `dir`/gen-build and writes the inputs to `dir`.
+// Errors quote the compiler's or the generator's own message.
+Result<InputSet> prepare_inputs(const Task& task, const std::filesystem::path& dir,
+                                const std::atomic<bool>* cancel = nullptr);
+
+}  // namespace ratchet

@@ -1,0 +1,20 @@
+#include "rewriters/apply_edit.h"
+
+namespace ratchet {
+
+Result<Program> apply_edit(const Program& parent, const Edit& edit,
+                           const std::vector<Gene>& genes) {
+  switch (edit.kind) {
+    case EditKind::flags: {
+      Program child = parent;
+      child.flags = canonical_flags(edit.flags, genes);
+      if (child.flags == canonical_flags(parent.flags, genes)) {
+        return fail("the edit leaves the flags unchanged");
+      }
+      return child;
+    }
+  }
+  return fail("unknown edit kind");
+}
+
+}  // namespace ratchet
