@@ -1,0 +1,93 @@
+// Running one command isolated and limited. Every build, verification and
+// benchmark stage goes through run(); nothing else in ratchet forks a
+// candidate's code.
+//
+// The contract: run() never throws for anything the command does. A command
+// that exits non-zero, crashes, hangs or floods its output gives a Result with
+// the matching Termination; only a failure of the sandbox itself (fork failed,
+// workdir missing) gives Termination::setup_error, with the reason in
+// setup_error. When the call returns, every process the command started is dead.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace ratchet::sandbox {
+
+// A limit <= 0 means "not limited" (RLIMIT_CORE is always 0).
+struct Limits {
+  int64_t wall_ms = 10'000;
+  int64_t cpu_ms = 10'000;          // RLIMIT_CPU (rounded up to seconds) + polled
+  int64_t memory_mb = 2048;         // address space
+  int64_t processes = 64;           // RLIMIT_NPROC where it applies
+  int64_t open_files = 256;         // RLIMIT_NOFILE
+  int64_t file_size_mb = 256;       // RLIMIT_FSIZE
+  int64_t output_bytes = 1 << 20;   // per stream; more is discarded and the run killed
+};
+
+struct Spec {
+  std::vector<std::string> argv;  // argv[0] is looked up in the spec's PATH
+  std::filesystem::path workdir;  // must exist; the command's cwd and HOME
+  // Variables beyond the defaults (PATH, HOME=workdir, LANG=C). The parent's
+  // environment is never inherited, so an API key can never leak in.
+  std::vector<std::pair<std::string, std::string>> env;
+  std::optional<std::filesystem::path> stdin_file;  // /dev/null when absent
+  Limits limits;
+  std::vector<std::filesystem::path> read_only;  // visible read-only (when isolated)
+  std::vector<std::filesystem::path> writable;   // visible read-write (when isolated)
+  bool network = false;
+  // When set and it becomes true, the run is killed and reported as cancelled.
+  const std::atomic<bool>* cancel = nullptr;
+};
+
+// Fixed set; numeric values are persisted and never renumbered.
+enum class Termination : int {
+  ok = 0,            // exited on its own (any exit code)
+  wall_timeout = 1,
+  cpu_timeout = 2,
+  memory = 3,
+  output_limit = 4,
+  signal = 5,        // killed by a signal it did not get from us
+  setup_error = 6,
+  cancelled = 7,
+};
+
+const char* to_string(Termination termination);
+
+struct Result {
+  Termination termination = Termination::setup_error;
+  int exit_code = -1;  // valid when termination == ok
+  int signal = 0;      // the signal that ended it, if any
+  double wall_ms = 0;
+  double cpu_ms = 0;   // user + system of the whole process tree (wait4 rusage)
+  double user_ms = 0;
+  double sys_ms = 0;
+  int64_t peak_memory_kb = 0;
+  std::string stdout_text;
+  std::string stderr_text;
+  bool stdout_truncated = false;
+  bool stderr_truncated = false;
+  std::string isolation;    // what was achieved, e.g. "process-group+rlimits"
+  std::string setup_error;  // set when termination == setup_error
+  // The limit a wall_timeout / cpu_timeout / memory / output_limit run hit, in
+  // that limit's unit (ms, ms, MB, bytes); 0 otherwise. Used by describe().
+  int64_t limit = 0;
+
+  bool exited_ok() const { return termination == Termination::ok && exit_code == 0; }
+  // One line: "exit 1", "killed by SIGSEGV", "wall-clock timeout after 2000 ms", …
+  std::string describe() const;
+};
+
+// Thread-safe: several runs may proceed concurrently from different threads.
+// Side effect: on first use the ratchet process becomes a child subreaper, and
+// run() then kills and reaps any orphan it adopts. Code elsewhere in ratchet
+// must therefore not waitpid(-1) (it would steal a run's child); processes it
+// forks stay in ratchet's session and are never touched by run().
+Result run(const Spec& spec);
+
+}  // namespace ratchet::sandbox

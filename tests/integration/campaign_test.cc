@@ -1,0 +1,123 @@
+// End-to-end campaigns: the real binary, a real task, the real sandbox and a
+// real SQLite file; then the db commands read what the campaign wrote.
+#include <catch2/catch.hpp>
+
+#include <thread>
+
+#include "tests/integration/cli_helpers.h"
+
+using namespace ratchet::testing;
+using Catch::Matchers::Contains;
+
+namespace {
+
+nlohmann::json db_json(const Ratchet& ratchet, const std::vector<std::string>& args) {
+  std::vector<std::string> full = args;
+  full.push_back("--db");
+  full.push_back(ratchet.db().string());
+  full.push_back("--format");
+  full.push_back("json");
+  CommandResult result = ratchet.run(full);
+  INFO(result.err);
+  REQUIRE(result.exit_code == 0);
+  return nlohmann::json::parse(result.out);
+}
+
+}  // namespace
+
+TEST_CASE("campaign: a run records candidates that db top, show and stats report") {
+  Ratchet ratchet;
+  auto config = ratchet.write_config("tiny.json", tiny_config(3));
+  CommandResult run = ratchet.run({"run", config.string(), "--db", ratchet.db().string()});
+  INFO(run.err);
+  REQUIRE(run.exit_code == 0);
+  CHECK_THAT(run.out, Contains("campaign 'tiny-test' (#1) finished"));
+  CHECK_THAT(run.err, Contains("baseline #1: A/A"));
+
+  nlohmann::json stats = db_json(ratchet, {"db", "stats"});
+  CHECK(stats["campaigns"] == 1);
+  CHECK(stats["candidates"].get<int>() == 4);  // the baseline and three candidates
+  CHECK(stats["evaluations"].get<int>() == 4);
+
+  nlohmann::json top = db_json(ratchet, {"db", "top", "--limit", "10"});
+  REQUIRE(top.is_array());
+  REQUIRE_FALSE(top.empty());
+  for (const auto& row : top) {
+    CHECK(row["task"] == "tiny");
+    CHECK(row["parent_id"].is_number_integer());
+    CHECK(row["edit"]["kind"] == "flags");
+    CHECK(row["status"] == "evaluated");
+    CHECK(row["speedup"].is_number());
+    CHECK(row["ci_low"].get<double>() <= row["ci_high"].get<double>());
+  }
+  for (size_t i = 1; i < top.size(); ++i) {
+    CHECK(top[i - 1]["speedup"].get<double>() >= top[i]["speedup"].get<double>());
+  }
+
+  int64_t id = top[0]["id"];
+  CommandResult show = ratchet.run({"db", "show", std::to_string(id), "--diff", "--db",
+                                    ratchet.db().string()});
+  REQUIRE(show.exit_code == 0);
+  CHECK_THAT(show.out, Contains("candidate #" + std::to_string(id)));
+  CHECK_THAT(show.out, Contains("flags #" + std::to_string(top[0]["parent_id"].get<int>()) + ":"));
+  CHECK_THAT(show.out, Contains("verify     ok"));
+
+  CommandResult missing = ratchet.run({"db", "show", "999", "--db", ratchet.db().string()});
+  CHECK(missing.exit_code == 2);
+  CHECK_THAT(missing.err, Contains("no candidate #999"));
+}
+
+TEST_CASE("campaign: --resume continues the same campaign and counts the whole budget") {
+  Ratchet ratchet;
+  auto config = ratchet.write_config("tiny.json", tiny_config(2));
+  REQUIRE(ratchet.run({"run", config.string(), "--db", ratchet.db().string()}).exit_code == 0);
+  CommandResult resumed = ratchet.run(
+      {"run", config.string(), "--db", ratchet.db().string(), "--resume", "--max-evals", "4"});
+  INFO(resumed.err);
+  REQUIRE(resumed.exit_code == 0);
+  CHECK_THAT(resumed.err, Contains("resumed campaign 'tiny-test' (#1): 2 candidates so far"));
+
+  nlohmann::json stats = db_json(ratchet, {"db", "stats"});
+  CHECK(stats["campaigns"] == 1);
+  CHECK(stats["candidates"].get<int>() == 5);  // baseline + 4
+}
+
+TEST_CASE("campaign: --resume without an earlier campaign exits 2") {
+  Ratchet ratchet;
+  auto config = ratchet.write_config("tiny.json", tiny_config(2));
+  CommandResult result =
+      ratchet.run({"run", config.string(), "--db", ratchet.db().string(), "--resume"});
+  CHECK(result.exit_code == 2);
+  CHECK_THAT(result.err, Contains("--resume: no campaign named 'tiny-test'"));
+}
+
+TEST_CASE("campaign: Ctrl-C stops cleanly with a summary, and --resume goes on") {
+  Ratchet ratchet;
+  auto config = ratchet.write_config("tiny.json", tiny_config(1000));
+  auto running = ratchet.start({"run", config.string(), "--db", ratchet.db().string()});
+  // Wait until the campaign has recorded a few candidates.
+  bool started = false;
+  for (int i = 0; i < 600 && !started; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    if (!std::filesystem::exists(ratchet.db())) continue;
+    CommandResult stats = ratchet.run({"db", "stats", "--db", ratchet.db().string(), "--format",
+                                       "json"});
+    if (stats.exit_code != 0) continue;
+    started = nlohmann::json::parse(stats.out)["candidates"].get<int>() >= 3;
+  }
+  REQUIRE(started);
+  running->signal(SIGINT);
+  CommandResult stopped = running->wait(std::chrono::seconds(30));
+  INFO(stopped.err);
+  CHECK(stopped.exit_code == 130);
+  CHECK_THAT(stopped.out, Contains("interrupted; continue with --resume"));
+
+  CommandResult resumed = ratchet.run({"run", config.string(), "--db", ratchet.db().string(),
+                                       "--resume", "--max-evals", "6"});
+  INFO(resumed.err);
+  REQUIRE(resumed.exit_code == 0);
+  nlohmann::json stats = db_json(ratchet, {"db", "stats"});
+  CHECK(stats["campaigns"] == 1);
+  CHECK(stats["by_status"].value("pending", 0) == 0);
+  CHECK(stats["candidates"].get<int>() >= 7);
+}

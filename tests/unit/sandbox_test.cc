@@ -1,0 +1,402 @@
+#include <dirent.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <catch2/catch.hpp>
+#include <cerrno>
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "common/files.h"
+#include "sandbox/result_json.h"
+#include "sandbox/sandbox.h"
+
+namespace {
+
+namespace fs = std::filesystem;
+using ratchet::TempDir;
+using ratchet::sandbox::Result;
+using ratchet::sandbox::Spec;
+using ratchet::sandbox::Termination;
+
+Spec make_spec(const TempDir& dir, std::vector<std::string> argv) {
+  Spec spec;
+  spec.argv = std::move(argv);
+  spec.workdir = dir.path();
+  spec.limits.wall_ms = 10'000;
+  return spec;
+}
+
+Result run_sh(const TempDir& dir, const std::string& script) {
+  return ratchet::sandbox::run(make_spec(dir, {"sh", "-c", script}));
+}
+
+std::string slurp(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// Pids of live processes whose command line contains `marker` (zombies have
+// an empty cmdline and do not count).
+std::vector<pid_t> processes_with(const std::string& marker) {
+  std::vector<pid_t> found;
+  DIR* proc = opendir("/proc");
+  REQUIRE(proc != nullptr);
+  while (dirent* entry = readdir(proc)) {
+    char* end = nullptr;
+    long pid = std::strtol(entry->d_name, &end, 10);
+    if (end == entry->d_name || *end != '\0' || pid == getpid()) continue;
+    std::string cmdline = slurp(fs::path("/proc") / entry->d_name / "cmdline");
+    for (char& c : cmdline) {
+      if (c == '\0') c = ' ';
+    }
+    if (cmdline.find(marker) != std::string::npos) found.push_back(static_cast<pid_t>(pid));
+  }
+  closedir(proc);
+  return found;
+}
+
+bool process_gone(pid_t pid) { return kill(pid, 0) < 0 && errno == ESRCH; }
+
+}  // namespace
+
+TEST_CASE("sandbox: exit code is captured", "[sandbox]") {
+  TempDir dir("sandbox-test-");
+  Result three = run_sh(dir, "exit 3");
+  CHECK(three.termination == Termination::ok);
+  CHECK(three.exit_code == 3);
+  CHECK_FALSE(three.exited_ok());
+  CHECK(three.describe() == "exit 3");
+  CHECK(three.isolation == "process-group+rlimits");
+
+  Result zero = ratchet::sandbox::run(make_spec(dir, {"true"}));
+  CHECK(zero.exited_ok());
+  CHECK(zero.describe() == "exit 0");
+}
+
+TEST_CASE("sandbox: stdout and stderr are captured separately", "[sandbox]") {
+  TempDir dir("sandbox-test-");
+  Result result = run_sh(dir, "echo out; echo err >&2; echo more-out");
+  REQUIRE(result.exited_ok());
+  CHECK(result.stdout_text == "out\nmore-out\n");
+  CHECK(result.stderr_text == "err\n");
+  CHECK_FALSE(result.stdout_truncated);
+  CHECK_FALSE(result.stderr_truncated);
+}
+
+TEST_CASE("sandbox: stdin comes from the given file, else /dev/null", "[sandbox]") {
+  TempDir dir("sandbox-test-");
+  REQUIRE(ratchet::write_file(dir.path() / "input.txt", "hello\nworld\n").ok());
+  Spec spec = make_spec(dir, {"cat"});
+  spec.stdin_file = dir.path() / "input.txt";
+  Result with_file = ratchet::sandbox::run(spec);
+  REQUIRE(with_file.exited_ok());
+  CHECK(with_file.stdout_text == "hello\nworld\n");
+
+  Result without = ratchet::sandbox::run(make_spec(dir, {"cat"}));
+  REQUIRE(without.exited_ok());
+  CHECK(without.stdout_text.empty());
+
+  spec.stdin_file = dir.path() / "missing.txt";
+  Result missing = ratchet::sandbox::run(spec);
+  CHECK(missing.termination == Termination::setup_error);
+  CHECK(missing.setup_error.find("missing.txt") != std::string::npos);
+}
+
+TEST_CASE("sandbox: environment is scrubbed, HOME is the workdir, extras are added",
+          "[sandbox]") {
+  TempDir dir("sandbox-test-");
+  REQUIRE(setenv("RATCHET_TEST_SECRET", "hunter2", 1) == 0);
+  Spec spec = make_spec(dir, {"env"});
+  spec.env = {{"RATCHET_EXTRA", "value with spaces"}, {"LANG", "C.UTF-8"}};
+  Result result = ratchet::sandbox::run(spec);
+  unsetenv("RATCHET_TEST_SECRET");
+  REQUIRE(result.exited_ok());
+  const std::string& env = result.stdout_text;
+  CHECK(env.find("RATCHET_TEST_SECRET") == std::string::npos);
+  CHECK(env.find("hunter2") == std::string::npos);
+  CHECK(env.find("HOME=" + dir.path().string() + "\n") != std::string::npos);
+  CHECK(env.find("PATH=/usr/local/bin:/usr/bin:/bin\n") != std::string::npos);
+  CHECK(env.find("RATCHET_EXTRA=value with spaces\n") != std::string::npos);
+  CHECK(env.find("LANG=C.UTF-8\n") != std::string::npos);  // overridden, not duplicated
+  CHECK(env.find("LANG=C\n") == std::string::npos);
+}
+
+TEST_CASE("sandbox: the command runs in the workdir", "[sandbox]") {
+  TempDir dir("sandbox-test-");
+  Result result = ratchet::sandbox::run(make_spec(dir, {"pwd"}));
+  REQUIRE(result.exited_ok());
+  CHECK(result.stdout_text == dir.path().string() + "\n");
+}
+
+TEST_CASE("sandbox: argv[0] is looked up in the spec's PATH", "[sandbox]") {
+  TempDir dir("sandbox-test-");
+  fs::create_directory(dir.path() / "tools");
+  fs::path tool = dir.path() / "tools" / "ratchet-hello";
+  REQUIRE(ratchet::write_file(tool, "#!/bin/sh\necho hello from tool\n").ok());
+  fs::permissions(tool, fs::perms::owner_all);
+
+  Spec spec = make_spec(dir, {"ratchet-hello"});
+  spec.env = {{"PATH", (dir.path() / "tools").string() + ":/usr/bin:/bin"}};
+  Result found = ratchet::sandbox::run(spec);
+  REQUIRE(found.exited_ok());
+  CHECK(found.stdout_text == "hello from tool\n");
+
+  // With the default PATH the tool is not visible, and a PATH without /bin
+  // hides sh even though ratchet's own PATH has it.
+  Result default_path = ratchet::sandbox::run(make_spec(dir, {"ratchet-hello"}));
+  CHECK(default_path.termination == Termination::setup_error);
+  Spec no_sh = make_spec(dir, {"sh", "-c", "true"});
+  no_sh.env = {{"PATH", "/nonexistent"}};
+  CHECK(ratchet::sandbox::run(no_sh).termination == Termination::setup_error);
+}
+
+TEST_CASE("sandbox: a missing executable is a setup error naming it", "[sandbox]") {
+  TempDir dir("sandbox-test-");
+  Result result = ratchet::sandbox::run(make_spec(dir, {"ratchet-no-such-tool", "x"}));
+  CHECK(result.termination == Termination::setup_error);
+  CHECK(result.setup_error ==
+        "cannot execute 'ratchet-no-such-tool': No such file or directory");
+  CHECK(result.describe() ==
+        "sandbox setup failed: cannot execute 'ratchet-no-such-tool': No such file or directory");
+}
+
+TEST_CASE("sandbox: exec failures in the child are reported", "[sandbox]") {
+  TempDir dir("sandbox-test-");
+  // Paths with a slash are not looked up, so these fail in execve itself and
+  // travel back over the status pipe.
+  Result missing = ratchet::sandbox::run(make_spec(dir, {"./missing-program"}));
+  CHECK(missing.termination == Termination::setup_error);
+  CHECK(missing.setup_error == "cannot execute './missing-program': No such file or directory");
+
+  REQUIRE(ratchet::write_file(dir.path() / "data.txt", "not a program\n").ok());
+  fs::permissions(dir.path() / "data.txt", fs::perms::owner_read | fs::perms::owner_write);
+  Result denied = ratchet::sandbox::run(make_spec(dir, {"./data.txt"}));
+  CHECK(denied.termination == Termination::setup_error);
+  CHECK(denied.setup_error == "cannot execute './data.txt': Permission denied");
+}
+
+TEST_CASE("sandbox: a missing workdir is a setup error", "[sandbox]") {
+  TempDir dir("sandbox-test-");
+  Spec spec = make_spec(dir, {"true"});
+  spec.workdir = dir.path() / "does-not-exist";
+  Result result = ratchet::sandbox::run(spec);
+  CHECK(result.termination == Termination::setup_error);
+  CHECK(result.setup_error.find("does-not-exist") != std::string::npos);
+  CHECK_FALSE(result.exited_ok());
+}
+
+TEST_CASE("sandbox: wall-clock timeout kills a sleeping command", "[sandbox]") {
+  TempDir dir("sandbox-test-");
+  Spec spec = make_spec(dir, {"sleep", "30"});
+  spec.limits.wall_ms = 1000;
+  auto start = std::chrono::steady_clock::now();
+  Result result = ratchet::sandbox::run(spec);
+  auto elapsed = std::chrono::steady_clock::now() - start;
+  CHECK(result.termination == Termination::wall_timeout);
+  CHECK(elapsed < std::chrono::seconds(3));
+  CHECK(result.wall_ms >= 1000);
+  CHECK(result.wall_ms < 3000);
+  CHECK(result.describe() == "wall-clock timeout after 1000 ms");
+}
+
+TEST_CASE("sandbox: background children are killed with the command", "[sandbox]") {
+  TempDir dir("sandbox-test-");
+  SECTION("when the command is killed at the deadline") {
+    Spec spec = make_spec(dir, {"sh", "-c", "sleep 100.123 & sleep 100.123 & wait"});
+    spec.limits.wall_ms = 1000;
+    Result result = ratchet::sandbox::run(spec);
+    CHECK(result.termination == Termination::wall_timeout);
+    CHECK(processes_with("100.123").empty());
+  }
+  SECTION("when the command exits and leaves them behind") {
+    auto start = std::chrono::steady_clock::now();
+    Result result = run_sh(dir, "sleep 100.124 & echo $! > bg.pid; exit 0");
+    CHECK(result.exited_ok());
+    CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(3));
+    pid_t background = std::atoi(slurp(dir.path() / "bg.pid").c_str());
+    REQUIRE(background > 0);
+    CHECK(process_gone(background));
+    CHECK(processes_with("100.124").empty());
+  }
+}
+
+TEST_CASE("sandbox: double-forked setsid grandchildren are killed", "[sandbox]") {
+  TempDir dir("sandbox-test-");
+  // The grandchild leaves the process group and its parent exits, so it is
+  // reparented to ratchet (subreaper) and only orphan collection can find it.
+  Result result = run_sh(
+      dir, "setsid sh -c 'echo $$ > grandchild.pid; exec sleep 100.456' & sleep 0.5; exit 0");
+  CHECK(result.exited_ok());
+  pid_t grandchild = std::atoi(slurp(dir.path() / "grandchild.pid").c_str());
+  REQUIRE(grandchild > 0);  // it did start
+  CHECK(process_gone(grandchild));
+  CHECK(processes_with("100.456").empty());
+}
+
+TEST_CASE("sandbox: CPU limit stops a busy loop", "[sandbox]") {
+  TempDir dir("sandbox-test-");
+  Spec spec = make_spec(dir, {"sh", "-c", "while :; do :; done"});
+  spec.limits.cpu_ms = 500;
+  spec.limits.wall_ms = 20'000;
+  Result result = ratchet::sandbox::run(spec);
+  CHECK(result.termination == Termination::cpu_timeout);
+  CHECK(result.wall_ms < 10'000);
+  CHECK(result.cpu_ms >= 400);
+  CHECK(result.describe() == "CPU time limit (500 ms) exceeded");
+}
+
+TEST_CASE("sandbox: CPU time is measured", "[sandbox]") {
+  TempDir dir("sandbox-test-");
+  // timeout(1) reaps the loop, so its CPU time reaches our wait4 rusage.
+  Result result = ratchet::sandbox::run(
+      make_spec(dir, {"timeout", "0.4", "sh", "-c", "while :; do :; done"}));
+  CHECK(result.termination == Termination::ok);
+  CHECK(result.exit_code == 124);
+  CHECK(result.cpu_ms > 100);
+  CHECK(result.cpu_ms < 2000);
+  CHECK(result.cpu_ms == Approx(result.user_ms + result.sys_ms));
+  CHECK(result.peak_memory_kb > 0);
+}
+
+TEST_CASE("sandbox: output flood is capped", "[sandbox]") {
+  TempDir dir("sandbox-test-");
+  Spec spec = make_spec(dir, {"yes"});
+  spec.limits.output_bytes = 4096;
+  Result result = ratchet::sandbox::run(spec);
+  CHECK(result.termination == Termination::output_limit);
+  CHECK(result.stdout_truncated);
+  CHECK_FALSE(result.stderr_truncated);
+  CHECK(result.stdout_text.size() == 4096);
+  CHECK(result.stdout_text.substr(0, 4) == "y\ny\n");
+  CHECK(result.describe() == "output limit (4096 bytes) exceeded");
+
+  // Exactly the cap is allowed.
+  Spec exact = make_spec(dir, {"head", "-c", "4096", "/dev/zero"});
+  exact.limits.output_bytes = 4096;
+  Result at_cap = ratchet::sandbox::run(exact);
+  CHECK(at_cap.exited_ok());
+  CHECK_FALSE(at_cap.stdout_truncated);
+  CHECK(at_cap.stdout_text.size() == 4096);
+}
+
+TEST_CASE("sandbox: cancel flag stops the run quickly", "[sandbox]") {
+  TempDir dir("sandbox-test-");
+  std::atomic<bool> cancel{false};
+  Spec spec = make_spec(dir, {"sleep", "30"});
+  spec.cancel = &cancel;
+  std::thread canceller([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    cancel = true;
+  });
+  Result result = ratchet::sandbox::run(spec);
+  canceller.join();
+  CHECK(result.termination == Termination::cancelled);
+  CHECK(result.wall_ms < 2000);
+  CHECK(result.describe() == "cancelled");
+}
+
+TEST_CASE("sandbox: death by a signal is reported", "[sandbox]") {
+  TempDir dir("sandbox-test-");
+  Result result = run_sh(dir, "kill -SEGV $$");
+  CHECK(result.termination == Termination::signal);
+  CHECK(result.signal == SIGSEGV);
+  CHECK(result.describe() == "killed by SIGSEGV");
+}
+
+TEST_CASE("sandbox: file size limit stops a large write", "[sandbox]") {
+  TempDir dir("sandbox-test-");
+  Spec spec = make_spec(dir, {"sh", "-c", "head -c 10M /dev/zero > f"});
+  spec.limits.file_size_mb = 1;
+  Result result = ratchet::sandbox::run(spec);
+  CHECK_FALSE(result.exited_ok());
+  CHECK(fs::file_size(dir.path() / "f") <= 1u << 20);
+}
+
+TEST_CASE("sandbox: running out of memory is reported as memory", "[sandbox]") {
+  TempDir dir("sandbox-test-");
+  // awk doubles a string until an allocation fails under RLIMIT_AS.
+  Spec spec = make_spec(dir, {"awk", "BEGIN { s = \"x\"; while (1) s = s s }"});
+  spec.limits.memory_mb = 64;
+  Result result = ratchet::sandbox::run(spec);
+  CHECK(result.termination == Termination::memory);
+  CHECK(result.describe() == "out of memory (limit 64 MB)");
+}
+
+TEST_CASE("sandbox: ratchet's descriptors and ignored signals do not leak", "[sandbox]") {
+  TempDir dir("sandbox-test-");
+  int leaked = open("/dev/null", O_RDONLY);  // deliberately without O_CLOEXEC
+  REQUIRE(leaked >= 0);
+  Result fds = run_sh(dir, "test -e /proc/$$/fd/" + std::to_string(leaked) +
+                               " && echo leaked || echo clean");
+  close(leaked);
+  REQUIRE(fds.exited_ok());
+  CHECK(fds.stdout_text == "clean\n");
+
+  // With SIGPIPE inherited as ignored, yes would complain about EPIPE.
+  struct sigaction ignore {}, previous {};
+  ignore.sa_handler = SIG_IGN;
+  REQUIRE(sigaction(SIGPIPE, &ignore, &previous) == 0);
+  Result pipe = run_sh(dir, "yes | head -c 4");
+  sigaction(SIGPIPE, &previous, nullptr);
+  REQUIRE(pipe.exited_ok());
+  CHECK(pipe.stdout_text == "y\ny\n");
+  CHECK(pipe.stderr_text.empty());
+}
+
+TEST_CASE("sandbox: concurrent runs do not reap each other's children", "[sandbox]") {
+  TempDir dir_a("sandbox-test-"), dir_b("sandbox-test-");
+  std::vector<Result> slow;
+  std::thread a([&] {
+    for (int i = 0; i < 3; ++i) slow.push_back(run_sh(dir_a, "sleep 0.3; echo A"));
+  });
+  // Meanwhile another slot keeps leaving orphans for its collector to kill.
+  for (int i = 0; i < 8; ++i) {
+    Result orphaning = run_sh(dir_b, "setsid sleep 100.789 & sleep 0.05; exit 0");
+    CHECK(orphaning.exited_ok());
+  }
+  a.join();
+  REQUIRE(slow.size() == 3);
+  for (const Result& result : slow) {
+    CHECK(result.exited_ok());
+    CHECK(result.stdout_text == "A\n");
+  }
+  CHECK(processes_with("100.789").empty());
+}
+
+TEST_CASE("sandbox: results serialize to JSON", "[sandbox]") {
+  Result timeout;
+  timeout.termination = Termination::wall_timeout;
+  timeout.limit = 2000;
+  timeout.stdout_text = "partial \xff output";
+  timeout.isolation = "process-group+rlimits";
+  nlohmann::json json = ratchet::sandbox::to_json(timeout);
+  CHECK(json["termination"] == "wall-timeout");
+  CHECK(json["exit_code"] == -1);
+  CHECK(json["stdout"] == "partial \xEF\xBF\xBD output");
+  CHECK(json["isolation"] == "process-group+rlimits");
+  CHECK_FALSE(json.contains("setup_error"));
+  for (const char* key : {"signal", "wall_ms", "cpu_ms", "user_ms", "sys_ms", "peak_memory_kb",
+                          "stderr", "stdout_truncated", "stderr_truncated"}) {
+    CHECK(json.contains(key));
+  }
+  CHECK_NOTHROW(json.dump());
+  CHECK(timeout.describe() == "wall-clock timeout after 2000 ms");
+
+  Result setup;
+  setup.setup_error = "cannot execute 'x': No such file or directory";
+  nlohmann::json setup_json = ratchet::sandbox::to_json(setup);
+  CHECK(setup_json["termination"] == "setup-error");
+  CHECK(setup_json["setup_error"] == setup.setup_error);
+}
