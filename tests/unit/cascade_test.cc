@@ -1,0 +1,136 @@
+// The evaluator cascade on a real task, with the real sandbox and compiler.
+#include <catch2/catch.hpp>
+
+#include "common/files.h"
+#include "evaluators/cascade.h"
+
+using namespace ratchet;
+using Catch::Matchers::Contains;
+
+namespace {
+
+Task tiny_task() {
+  Task task = load_task(std::string(RATCHET_SOURCE_DIR) + "/tests/data/tasks/tiny");
+  task.run_timeout_ms = 2000;
+  return task;
+}
+
+BenchmarkSettings quick_settings() {
+  BenchmarkSettings settings;
+  settings.warmup_runs = 0;
+  settings.min_pairs = 3;
+  settings.max_pairs = 3;
+  return settings;
+}
+
+// The baseline with its EVOLVE block body replaced.
+Program with_block(const Task& task, const std::string& body) {
+  Program program = task.baseline();
+  std::string& text = program.files.at("tiny.c");
+  size_t start = text.find("EVOLVE-BLOCK-START");
+  start = text.find('\n', start) + 1;
+  size_t end = text.rfind('\n', text.find("EVOLVE-BLOCK-END")) + 1;
+  text.replace(start, end - start, body);
+  return program;
+}
+
+const char* kWrongAnswer = R"(static unsigned long long churn(const unsigned* v, long n, int p) {
+  (void)v; (void)p; return (unsigned long long)n;
+}
+)";
+
+const char* kCrash = R"(static unsigned long long churn(const unsigned* v, long n, int p) {
+  (void)v; (void)n; (void)p; volatile int* nowhere = 0; return (unsigned long long)*nowhere;
+}
+)";
+
+const char* kHang = R"(static unsigned long long churn(const unsigned* v, long n, int p) {
+  (void)v; (void)p; volatile long spin = 0; for (;;) { spin += n; } return 0;
+}
+)";
+
+}  // namespace
+
+TEST_CASE("cascade: the baseline verifies and a flag variant gets a speedup with an interval") {
+  TempDir scratch("cascade-test-");
+  Task task = tiny_task();
+  CascadeEvaluator evaluator(task, quick_settings(), scratch.path(), nullptr);
+  REQUIRE(evaluator.prepare().ok());
+
+  Program variant = task.baseline();
+  variant.flags = {"-O2"};
+  Evaluation evaluation = evaluator.evaluate(variant, 1);
+  INFO(evaluation.build.log << evaluation.verify.log << evaluation.benchmark.summary);
+  REQUIRE(evaluation.passed());
+  CHECK(evaluation.metrics["pairs"] == 3);
+  CHECK(evaluation.samples.size() == 3);
+  double low = evaluation.metrics["ci_low"], high = evaluation.metrics["ci_high"];
+  double speedup = evaluation.metrics["speedup"];
+  CHECK(low <= speedup);
+  CHECK(speedup <= high);
+  CHECK(evaluation.metrics["metric"] == "cpu_time");
+  for (const auto& sample : evaluation.samples) {
+    CHECK(sample.baseline_cpu_ms > 0);
+    CHECK(sample.candidate_cpu_ms > 0);
+  }
+}
+
+TEST_CASE("cascade: a compile error fails the build with the compiler's diagnostics") {
+  TempDir scratch("cascade-test-");
+  Task task = tiny_task();
+  CascadeEvaluator evaluator(task, quick_settings(), scratch.path(), nullptr);
+  REQUIRE(evaluator.prepare().ok());
+  Evaluation evaluation = evaluator.evaluate(with_block(task, "this is not C;\n"), 1);
+  CHECK(evaluation.build.status == StageStatus::failed);
+  CHECK_THAT(evaluation.build.log, Contains("error:"));
+  CHECK_THAT(evaluation.build.log, Contains("$ gcc -std=c11 -O1 tiny.c -o prog"));
+  CHECK(evaluation.verify.status == StageStatus::skipped);
+  CHECK(evaluation.benchmark.status == StageStatus::skipped);
+}
+
+TEST_CASE("cascade: a wrong answer fails verification and names the input") {
+  TempDir scratch("cascade-test-");
+  Task task = tiny_task();
+  CascadeEvaluator evaluator(task, quick_settings(), scratch.path(), nullptr);
+  REQUIRE(evaluator.prepare().ok());
+  Evaluation evaluation = evaluator.evaluate(with_block(task, kWrongAnswer), 1);
+  REQUIRE(evaluation.build.status == StageStatus::ok);
+  CHECK(evaluation.verify.status == StageStatus::failed);
+  CHECK_THAT(evaluation.verify.summary, Contains("wrong output on input"));
+  CHECK_THAT(evaluation.verify.log, Contains("line 1 differs"));
+  CHECK(evaluation.benchmark.status == StageStatus::skipped);
+  CHECK_FALSE(evaluation.metrics.contains("speedup"));
+}
+
+TEST_CASE("cascade: a crash is reported as crashed, a hang as a timeout") {
+  TempDir scratch("cascade-test-");
+  Task task = tiny_task();
+  CascadeEvaluator evaluator(task, quick_settings(), scratch.path(), nullptr);
+  REQUIRE(evaluator.prepare().ok());
+
+  Evaluation crash = evaluator.evaluate(with_block(task, kCrash), 1);
+  CHECK(crash.verify.status == StageStatus::crashed);
+  CHECK_THAT(crash.verify.summary, Contains("SIGSEGV"));
+
+  Evaluation hang = evaluator.evaluate(with_block(task, kHang), 1);
+  CHECK(hang.verify.status == StageStatus::timeout);
+}
+
+TEST_CASE("cascade: build folders and work dirs do not outlive an evaluation") {
+  TempDir scratch("cascade-test-");
+  Task task = tiny_task();
+  {
+    CascadeEvaluator evaluator(task, quick_settings(), scratch.path(), nullptr);
+    REQUIRE(evaluator.prepare().ok());
+    Program variant = task.baseline();
+    variant.flags = {"-O3"};
+    REQUIRE(evaluator.evaluate(variant, 1).passed());
+    size_t entries = 0;
+    for (const auto& entry : std::filesystem::directory_iterator(scratch.path())) {
+      CHECK_THAT(entry.path().filename().string(), Contains("baseline-"));
+      ++entries;
+    }
+    CHECK(entries == 1);
+  }
+  CHECK(std::filesystem::is_empty(scratch.path()));
+}
