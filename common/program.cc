@@ -35,11 +35,28 @@ std::string program_hash(const Program& program) {
   return hasher.hex();
 }
 
+namespace {
+
+constexpr std::pair<EditKind, const char*> kEditKindNames[] = {
+    {EditKind::flags, "flags"},       {EditKind::diff, "diff"},
+    {EditKind::rewrite, "rewrite"},   {EditKind::function, "function"},
+    {EditKind::transform, "transform"}, {EditKind::ir, "ir"},
+};
+
+}  // namespace
+
 const char* to_string(EditKind kind) {
-  switch (kind) {
-    case EditKind::flags: return "flags";
+  for (const auto& [k, name] : kEditKindNames) {
+    if (k == kind) return name;
   }
   return "unknown";
+}
+
+std::optional<EditKind> edit_kind_from_string(std::string_view name) {
+  for (const auto& [kind, text] : kEditKindNames) {
+    if (name == text) return kind;
+  }
+  return std::nullopt;
 }
 
 nlohmann::json to_json(const Program& program) {
@@ -55,8 +72,30 @@ Program program_from_json(const nlohmann::json& json) {
 
 nlohmann::json to_json(const Edit& edit) {
   nlohmann::json json = {{"kind", to_string(edit.kind)}, {"summary", edit.summary}};
-  json["flags"] = edit.flags;
+  if (edit.kind == EditKind::flags) {
+    json["flags"] = edit.flags;
+    return json;
+  }
+  json["file"] = edit.file;
+  json["text"] = edit.text;
+  if (!edit.symbol.empty()) json["symbol"] = edit.symbol;
+  if (edit.kind == EditKind::rewrite) json["region"] = edit.region;
   return json;
+}
+
+Edit edit_from_json(const nlohmann::json& json) {
+  Edit edit;
+  std::string kind = json.at("kind").get<std::string>();
+  auto parsed = edit_kind_from_string(kind);
+  if (!parsed) throw std::invalid_argument("unknown edit kind '" + kind + "'");
+  edit.kind = *parsed;
+  edit.summary = json.value("summary", "");
+  edit.flags = json.value("flags", std::vector<std::string>{});
+  edit.file = json.value("file", "");
+  edit.text = json.value("text", "");
+  edit.symbol = json.value("symbol", "");
+  edit.region = json.value("region", 0);
+  return edit;
 }
 
 }  // namespace ratchet

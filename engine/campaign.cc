@@ -28,15 +28,6 @@ nlohmann::json stage_artifact(const StageResult& stage) {
   return json;
 }
 
-std::vector<SampleRecord> to_records(const std::vector<BenchmarkSample>& samples) {
-  std::vector<SampleRecord> records;
-  for (const auto& s : samples) {
-    records.push_back({s.pair, s.candidate_first, s.baseline_cpu_ms, s.candidate_cpu_ms,
-                       s.baseline_wall_ms, s.candidate_wall_ms});
-  }
-  return records;
-}
-
 }  // namespace
 
 Campaign::Campaign(const CampaignConfig& config, const Task& task, Database& db,
@@ -93,7 +84,7 @@ void Campaign::start(bool resume, const nlohmann::json& environment) {
   baseline.metrics = evaluation.metrics;
   baseline.artifacts["benchmark"] = stage_artifact(evaluation.benchmark);
   db_.update_candidate(baseline);
-  db_.add_samples(baseline.id, to_records(evaluation.samples));
+  db_.add_samples(baseline.id, evaluation.samples);
   population_.add(baseline);
   baseline_ = baseline;
   progress_.note(fmt::format("baseline #{}: A/A {} ({})", baseline.id, format_speedup(baseline),
@@ -155,7 +146,7 @@ void Campaign::evaluate_and_record(CandidateRecord& candidate) {
   candidate.artifacts["verify"] = stage_artifact(evaluation.verify);
   candidate.artifacts["benchmark"] = stage_artifact(evaluation.benchmark);
   db_.update_candidate(candidate);
-  if (!evaluation.samples.empty()) db_.add_samples(candidate.id, to_records(evaluation.samples));
+  if (!evaluation.samples.empty()) db_.add_samples(candidate.id, evaluation.samples);
 }
 
 void Campaign::record_refusal(CandidateRecord& candidate, const std::string& reason) {

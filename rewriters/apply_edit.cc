@@ -13,8 +13,15 @@ Result<Program> apply_edit(const Program& parent, const Edit& edit,
       }
       return child;
     }
+    case EditKind::diff:
+    case EditKind::rewrite:
+    case EditKind::function:
+    case EditKind::transform:
+    case EditKind::ir:
+      break;
   }
-  return fail("unknown edit kind");
+  return fail(std::string("this build of ratchet has no rewriter for '") + to_string(edit.kind) +
+              "' edits");
 }
 
 }  // namespace ratchet

@@ -1,0 +1,172 @@
+// The candidate database: one SQLite file (WAL mode) that keeps every
+// campaign, candidate, edit, evaluation and raw benchmark sample. A candidate
+// is inserted the moment it exists and updated after each stage, so a
+// campaign killed at any point loses nothing.
+//
+// Numeric codes (StageStatus, CandidateStatus) are persisted: never renumber.
+// The schema carries a version (PRAGMA user_version) and a list of
+// migrations; a file written by a newer ratchet is refused with a clear error.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "common/evaluation.h"
+#include "common/program.h"
+
+struct sqlite3;
+
+namespace ratchet {
+
+// StageStatus (pending, ok, failed, timeout, crashed, skipped) and its
+// to_string come from common/evaluation.h, shared with the evaluators.
+
+enum class CandidateStatus : int {
+  pending = 0,           // inserted, stages still running (or interrupted)
+  evaluated = 1,         // built, verified and benchmarked
+  refused = 2,           // the edit could not be applied; reason in artifacts
+  build_failed = 3,
+  verify_failed = 4,
+  benchmark_failed = 5,
+};
+
+const char* to_string(CandidateStatus status);
+// The inverse of to_string; nullopt for a name that is not a status.
+std::optional<StageStatus> stage_status_from_string(std::string_view name);
+std::optional<CandidateStatus> candidate_status_from_string(std::string_view name);
+
+struct CampaignRecord {
+  int64_t id = 0;
+  std::string name;
+  std::string task_name;
+  std::string task_dir;
+  nlohmann::json config;       // the validated config, as loaded
+  nlohmann::json environment;  // fingerprint: cpu, kernel, compiler …
+  int64_t seed = 0;
+  std::string status = "running";  // running | finished | interrupted | failed
+  std::string started_at;          // ISO-8601 UTC, set by the database
+  std::string finished_at;
+  int64_t duplicates_skipped = 0;
+};
+
+struct CandidateRecord {
+  int64_t id = 0;
+  int64_t campaign_id = 0;
+  std::optional<int64_t> parent_id;
+  std::string program_hash;
+  Program program;
+  nlohmann::json edit;  // to_json(Edit); null for the baseline
+  std::string proposer; // "baseline", "flags", …
+  std::string model;    // LLM model name, empty for built-ins
+  CandidateStatus status = CandidateStatus::pending;
+  StageStatus build = StageStatus::pending;
+  StageStatus verify = StageStatus::pending;
+  StageStatus benchmark = StageStatus::pending;
+  // speedup, ci_low, ci_high, pairs, baseline_cpu_ms, candidate_cpu_ms, …
+  nlohmann::json metrics = nlohmann::json::object();
+  // build_log, verify_diff, refusal, … (evidence for the next prompt)
+  nlohmann::json artifacts = nlohmann::json::object();
+  int island = 0;
+  std::string created_at;
+  std::string updated_at;
+
+  std::optional<double> speedup() const;  // metrics["speedup"] when present
+};
+
+// Raw benchmark pairs are stored as the evaluators produce them.
+using SampleRecord = BenchmarkSample;
+
+struct DatabaseStats {
+  struct StatusCount {
+    std::string status;
+    int64_t count = 0;
+  };
+  struct TaskBest {
+    std::string task;
+    int64_t candidate_id = 0;
+    double speedup = 0;
+    double ci_low = 0;
+    double ci_high = 0;
+  };
+  int64_t campaigns = 0;
+  int64_t candidates = 0;
+  // Candidates with at least one stage run: build neither pending nor
+  // skipped (the baseline counts; refused edits, all stages skipped, do not).
+  int64_t evaluations = 0;
+  int64_t duplicates_skipped = 0;
+  std::vector<StatusCount> by_status;        // CandidateStatus names
+  std::vector<StatusCount> failures_by_stage;  // "build", "verify", "benchmark"
+  std::vector<TaskBest> best_per_task;
+};
+
+// One connection to the database file. Not thread-safe: use one Database per
+// thread (SQLite's WAL mode lets several connections and processes read while
+// one writes). Programming errors (a duplicate program hash in a campaign, an
+// unknown id passed to an update) throw std::logic_error; SQLite failures
+// throw FatalError(kExitRuntime) naming the file and what was being done.
+class Database {
+ public:
+  // Opens (creating if missing when `create`) and migrates to the current
+  // schema. Throws FatalError(kExitRuntime) naming the path when the file is
+  // not a ratchet database, is newer than this build, or cannot be opened;
+  // FatalError(kExitUsage) when !create and the file does not exist.
+  static Database open(const std::filesystem::path& path, bool create);
+
+  Database(Database&&) noexcept;
+  Database& operator=(Database&&) noexcept;
+  ~Database();
+
+  static int schema_version();  // the version this build writes
+
+  int64_t create_campaign(CampaignRecord& campaign);  // fills id, started_at
+  std::optional<CampaignRecord> campaign(int64_t id) const;
+  std::vector<CampaignRecord> campaigns() const;
+  // `status`: finished | interrupted | failed; sets finished_at.
+  void finish_campaign(int64_t id, const std::string& status);
+  void add_duplicate_skipped(int64_t campaign_id);
+
+  // Inserts and fills id/created_at. File contents are stored once per
+  // content hash (table blobs), so 100,000 candidates of one task stay small.
+  // Fills program_hash from the program when empty. A program hash already in
+  // the campaign is a programming error (check find_by_hash first):
+  // std::logic_error, and nothing is written.
+  int64_t insert_candidate(CandidateRecord& candidate);
+  // Writes status, stage statuses, metrics and artifacts of an existing row
+  // and sets its updated_at (not the record's: it is const). An unknown id is
+  // a programming error (std::logic_error).
+  void update_candidate(const CandidateRecord& candidate);
+  std::optional<CandidateRecord> candidate(int64_t id) const;
+  std::vector<CandidateRecord> candidates(int64_t campaign_id) const;
+  std::optional<int64_t> find_by_hash(int64_t campaign_id, const std::string& hash) const;
+
+  // Evaluated candidates (not baselines) ordered by speedup, best first (ties:
+  // oldest first); `task` filters on the campaign's task. Empty when limit <= 0.
+  std::vector<CandidateRecord> top(const std::optional<std::string>& task, int limit) const;
+
+  // All rows in one transaction; a pair number already stored for the
+  // candidate is a programming error (std::logic_error, nothing written).
+  void add_samples(int64_t candidate_id, const std::vector<SampleRecord>& samples);
+  std::vector<SampleRecord> samples(int64_t candidate_id) const;  // by pair
+
+  DatabaseStats stats() const;
+
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  Database(sqlite3* db, std::filesystem::path path);
+  sqlite3* db_ = nullptr;
+  std::filesystem::path path_;
+  // Prepared-statement cache and query helpers (defined in database.cc).
+  // Const queries reuse cached statements through this pointer.
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace ratchet
