@@ -91,12 +91,13 @@ std::vector<DiffLine> diff_lines(const std::vector<std::string>& a,
     if (i < n && j < m && a[ai] == b[bj]) {
       out.push_back({' ', a[ai], ai + 1, bj + 1});
       ++i, ++j;
-    } else if (j < m && (i == n || lcs[i][j + 1] >= lcs[i + 1][j])) {
-      out.push_back({'+', b[bj], ai + 1, bj + 1});
-      ++j;
-    } else {
+    } else if (i < n && (j == m || lcs[i + 1][j] >= lcs[i][j + 1])) {
+      // On a tie, removed lines come first, as diff and git print them.
       out.push_back({'-', a[ai], ai + 1, bj + 1});
       ++i;
+    } else {
+      out.push_back({'+', b[bj], ai + 1, bj + 1});
+      ++j;
     }
   }
   for (size_t k = 0; k < suffix; ++k) {
@@ -151,7 +152,9 @@ std::string unified_diff(std::string_view before, std::string_view after,
 
 std::string truncate_middle(const std::string& text, size_t max_bytes) {
   if (text.size() <= max_bytes) return text;
-  size_t keep = max_bytes / 2;
+  // The marker counts against max_bytes; sized for the largest possible count.
+  size_t marker_size = fmt::formatted_size("\n[... {} bytes omitted ...]\n", text.size());
+  size_t keep = max_bytes > marker_size ? (max_bytes - marker_size) / 2 : 0;
   size_t removed = text.size() - 2 * keep;
   return text.substr(0, keep) + fmt::format("\n[... {} bytes omitted ...]\n", removed) +
          text.substr(text.size() - keep);
@@ -178,6 +181,44 @@ std::string shell_join(const std::vector<std::string>& argv) {
   quoted.reserve(argv.size());
   for (const auto& word : argv) quoted.push_back(shell_quote(word));
   return join(quoted, " ");
+}
+
+Result<std::vector<std::string>> split_shell_words(std::string_view line) {
+  std::vector<std::string> words;
+  std::string word;
+  bool in_word = false;
+  for (size_t i = 0; i < line.size(); ++i) {
+    char c = line[i];
+    if (c == ' ' || c == '\t' || c == '\n') {
+      if (in_word) words.push_back(std::move(word));
+      word.clear();
+      in_word = false;
+    } else if (c == '\'' || c == '"') {
+      size_t close = i + 1;
+      while (close < line.size() && line[close] != c) {
+        if (c == '"' && line[close] == '\\' && close + 1 < line.size()) ++close;
+        ++close;
+      }
+      if (close >= line.size()) {
+        return fail(fmt::format("unterminated {} quote at position {}", c == '"' ? "double" : "single",
+                                i + 1));
+      }
+      for (size_t k = i + 1; k < close; ++k) {
+        if (c == '"' && line[k] == '\\' && k + 1 < close) ++k;
+        word += line[k];
+      }
+      in_word = true;
+      i = close;
+    } else if (c == '\\' && i + 1 < line.size()) {
+      word += line[++i];
+      in_word = true;
+    } else {
+      word += c;
+      in_word = true;
+    }
+  }
+  if (in_word) words.push_back(std::move(word));
+  return words;
 }
 
 }  // namespace ratchet

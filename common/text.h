@@ -5,6 +5,8 @@
 #include <string_view>
 #include <vector>
 
+#include "common/result.h"
+
 namespace ratchet {
 
 size_t edit_distance(std::string_view a, std::string_view b);
@@ -23,11 +25,17 @@ std::string unified_diff(std::string_view before, std::string_view after,
                          const std::string& before_label, const std::string& after_label);
 
 // `text` cut to at most `max_bytes`, keeping the start and the end, with a
-// marker saying how much was removed (compiler logs, verifier diffs).
+// marker saying how much was removed (compiler logs, verifier diffs). When
+// `max_bytes` cannot hold the marker (~30 bytes), the marker alone.
 std::string truncate_middle(const std::string& text, size_t max_bytes);
 
 // Shell-style quoting for displaying a command line.
 std::string shell_quote(const std::string& word);
 std::string shell_join(const std::vector<std::string>& argv);
+
+// Splits a command line into words the way a POSIX shell would for plain
+// words, 'single' and "double" quotes and backslash escapes (no expansion).
+// An unterminated quote is an error naming the position.
+Result<std::vector<std::string>> split_shell_words(std::string_view line);
 
 }  // namespace ratchet

@@ -14,6 +14,7 @@ const CommandEntry kCommands[] = {
     {"run", add_run_command},
     {"task", add_task_command},
     {"db", add_db_command},
+    {"measure", add_measure_command},
     {"sandbox", add_sandbox_command},
 };
 

@@ -22,6 +22,7 @@ struct CommandEntry {
 void add_run_command(CLI::App& app, int& exit_code);
 void add_task_command(CLI::App& app, int& exit_code);
 void add_db_command(CLI::App& app, int& exit_code);
+void add_measure_command(CLI::App& app, int& exit_code);
 void add_sandbox_command(CLI::App& app, int& exit_code);
 
 // Parses argv and runs the command. Returns the process exit code: 0

@@ -63,6 +63,12 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
 
 }  // namespace
 
+const char* verdict(const Interval& ci, double min_effect) {
+  if (ci.low > 1.0 + min_effect) return "faster";
+  if (ci.high < 1.0 - min_effect) return "slower";
+  return "same";
+}
+
 BenchmarkOutcome benchmark_ab(const TimedCommand& baseline, const TimedCommand& candidate,
                               const BenchmarkSettings& settings, const std::string& metric,
                               const std::filesystem::path& scratch, uint64_t seed,

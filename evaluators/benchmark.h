@@ -40,6 +40,10 @@ struct BenchmarkOutcome {
   std::vector<BenchmarkSample> samples;
 };
 
+// "faster" when the interval lies above 1 + min_effect, "slower" when it lies
+// below 1 - min_effect, "same" otherwise: a claim needs the interval's word.
+const char* verdict(const Interval& ci, double min_effect);
+
 // `scratch` holds a fresh work dir per run. `metric` is cpu_time or wall_time.
 BenchmarkOutcome benchmark_ab(const TimedCommand& baseline, const TimedCommand& candidate,
                               const BenchmarkSettings& settings, const std::string& metric,

@@ -36,9 +36,13 @@ std::optional<std::string> compare_exact(const std::string& expected, const std:
     return fmt::format("output has {} extra bytes after byte {} (line {}): {}", actual.size() - i,
                        i, line, excerpt(std::string_view(actual).substr(i)));
   }
-  return fmt::format("line {} differs: expected {}, got {}", line,
-                     excerpt(std::string_view(expected).substr(line_start)),
-                     excerpt(std::string_view(actual).substr(line_start)));
+  // Show the differing line itself, not the text after it.
+  auto line_of = [line_start](std::string_view text) {
+    text = text.substr(line_start);
+    return text.substr(0, text.find('\n'));
+  };
+  return fmt::format("line {} differs: expected {}, got {}", line, excerpt(line_of(expected)),
+                     excerpt(line_of(actual)));
 }
 
 struct Token {
@@ -75,6 +79,8 @@ std::optional<double> parse_number(std::string_view token) {
 bool numbers_agree(double a, double b, Tolerance tolerance) {
   if (std::isnan(a) || std::isnan(b)) return std::isnan(a) && std::isnan(b);
   if (a == b) return true;  // also equal infinities
+  // An infinity matches only itself: |inf - x| <= rel * inf would hold.
+  if (std::isinf(a) || std::isinf(b)) return false;
   double diff = std::fabs(a - b);
   return diff <= tolerance.abs || diff <= tolerance.rel * std::max(std::fabs(a), std::fabs(b));
 }

@@ -11,11 +11,17 @@ sandbox::Result run_program(const TimedCommand& command, const std::filesystem::
   spec.argv = {command.binary.string()};
   spec.argv.insert(spec.argv.end(), command.args.begin(), command.args.end());
   spec.workdir = work.path();
-  spec.stdin_file = command.input;
   spec.limits.wall_ms = command.timeout_ms;
   spec.limits.cpu_ms = command.timeout_ms;
+  spec.limits.memory_mb = command.memory_mb;
   spec.limits.output_bytes = output_bytes;
-  spec.read_only = {command.binary, command.input};
+  // A bare name ("valgrind") is found through PATH, which is visible anyway.
+  if (command.binary.has_parent_path()) spec.read_only.push_back(command.binary);
+  if (!command.input.empty()) {
+    spec.stdin_file = command.input;
+    spec.read_only.push_back(command.input);
+  }
+  for (const auto& path : command.extra_read_only) spec.read_only.push_back(path);
   spec.cancel = cancel;
   return sandbox::run(spec);
 }

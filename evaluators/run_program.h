@@ -15,8 +15,10 @@ namespace ratchet {
 struct TimedCommand {
   std::filesystem::path binary;
   std::vector<std::string> args;
-  std::filesystem::path input;  // stdin
+  std::filesystem::path input;  // stdin; empty: /dev/null
   int64_t timeout_ms = 20'000;
+  std::vector<std::filesystem::path> extra_read_only;  // besides binary and input
+  int64_t memory_mb = 2048;  // address-space limit; 0: none (sanitizers reserve terabytes)
 };
 
 sandbox::Result run_program(const TimedCommand& command, const std::filesystem::path& scratch,
