@@ -38,9 +38,20 @@ void read_benchmark(JsonObjectReader reader, BenchmarkSettings& settings) {
   settings.target_ci = reader.number_or("target_ci", settings.target_ci, 0.0, 1.0);
   settings.max_seconds = reader.number_or("max_seconds", settings.max_seconds, 0.1, 86'400);
   settings.confidence = reader.number_or("confidence", settings.confidence, 0.5, 0.999);
+  settings.mode = reader.choice_or("mode", {"time", "instructions"}, settings.mode);
+  settings.min_effect = reader.number_or("min_effect", settings.min_effect, 0.0, 1.0);
+  settings.count_functions = reader.strings_or("count_functions", settings.count_functions);
   if (settings.max_pairs < settings.min_pairs) {
     reader.fail("max_pairs", fmt::format("an integer >= min_pairs ({})", settings.min_pairs));
   }
+  reader.finish();
+}
+
+void read_verification(JsonObjectReader reader, VerifySettings& settings) {
+  settings.hidden_inputs =
+      static_cast<int>(reader.integer_or("hidden_inputs", settings.hidden_inputs, 0, 100));
+  settings.sanitizers = reader.boolean_or("sanitizers", settings.sanitizers);
+  settings.determinism = reader.boolean_or("determinism", settings.determinism);
   reader.finish();
 }
 
@@ -72,6 +83,9 @@ CampaignConfig load_config(const std::filesystem::path& file) {
   for (const auto& proposer : config.proposers) total_weight += proposer.weight;
   if (total_weight <= 0) root.fail("proposers", "at least one proposer with weight above 0");
   if (auto benchmark = root.object("benchmark")) read_benchmark(*benchmark, config.benchmark);
+  if (auto verification = root.object("verification")) {
+    read_verification(*verification, config.verification);
+  }
   root.finish();
   return config;
 }

@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "evaluators/benchmark.h"
+#include "evaluators/cascade.h"
 
 namespace ratchet {
 
@@ -35,6 +36,7 @@ struct CampaignConfig {
   SearchConfig search;
   std::vector<ProposerConfig> proposers;
   BenchmarkSettings benchmark;
+  VerifySettings verification;
   nlohmann::json raw;  // as written, for the database
 };
 

@@ -72,7 +72,7 @@ int run(const RunOptions& options) {
 
   // Refuse a broken task before anything is written to the database.
   TempDir scratch("ratchet-campaign-");
-  CascadeEvaluator evaluator(task, config.benchmark, scratch.path(), &stop);
+  CascadeEvaluator evaluator(task, config.benchmark, config.verification, scratch.path(), &stop);
   if (Status prepared = evaluator.prepare(); !prepared) runtime_error(prepared.error());
   if (stop) runtime_error("interrupted before the campaign started");
 

@@ -30,7 +30,7 @@ int check(const CheckOptions& options) {
   BenchmarkSettings settings;
   settings.min_pairs = options.pairs;
   settings.max_pairs = options.pairs;
-  CascadeEvaluator evaluator(task, settings, scratch.path(), &stop);
+  CascadeEvaluator evaluator(task, settings, VerifySettings{}, scratch.path(), &stop);
   if (Status prepared = evaluator.prepare(); !prepared) {
     runtime_error(fmt::format("task check failed: {}", prepared.error()));
   }

@@ -28,6 +28,14 @@ struct BenchmarkSettings {
   double target_ci = 0.02;  // stop when CI half-width <= target_ci * speedup
   double max_seconds = 60;
   double confidence = 0.95;
+  // "time": interleaved CPU-time pairs; "instructions": callgrind counts
+  // (deterministic; the speedup is in estimated cycles, its interval a point).
+  std::string mode = "time";
+  // A candidate is better only when its interval's lower bound clears the
+  // comparison point by this fraction.
+  double min_effect = 0.0;
+  // instructions mode: count only inside these functions (empty: the program).
+  std::vector<std::string> count_functions;
 };
 
 struct BenchmarkOutcome {

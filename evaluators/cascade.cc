@@ -2,9 +2,11 @@
 
 #include <chrono>
 #include <fmt/format.h>
+#include <random>
 
 #include "common/text.h"
 #include "evaluators/builder.h"
+#include "evaluators/instructions.h"
 #include "evaluators/output_compare.h"
 #include "evaluators/run_program.h"
 #include "evaluators/stage_status.h"
@@ -26,12 +28,30 @@ std::string describe_input(size_t index, const InputFile& input) {
 
 StageResult skipped() { return {StageStatus::skipped, "an earlier stage failed", "", 0}; }
 
+StageResult run_failure(const sandbox::Result& result, const std::string& what) {
+  StageStatus status = stage_status_of(result);
+  if (status == StageStatus::ok) status = StageStatus::failed;
+  return {status, fmt::format("{}: {}", what, result.describe()),
+          truncate_middle(result.stderr_text, kMaxEvidenceBytes), 0};
+}
+
+// Flags for the sanitizer build: -O1 keeps it quick and the reports precise.
+const std::vector<std::string> kSanitizerFlags = {
+    "-O1", "-g", "-fno-omit-frame-pointer", "-fsanitize=address,undefined",
+    "-fno-sanitize-recover=all"};
+
+const std::vector<std::pair<std::string, std::string>> kSanitizerEnv = {
+    // LeakSanitizer needs ptrace, which the sandbox refuses; leaks are not UB.
+    {"ASAN_OPTIONS", "detect_leaks=0:abort_on_error=0:exitcode=86"},
+    {"UBSAN_OPTIONS", "print_stacktrace=1:exitcode=86"}};
+
 }  // namespace
 
-CascadeEvaluator::CascadeEvaluator(Task task, BenchmarkSettings settings,
+CascadeEvaluator::CascadeEvaluator(Task task, BenchmarkSettings settings, VerifySettings verify,
                                    std::filesystem::path scratch, const std::atomic<bool>* cancel)
     : task_(std::move(task)),
-      settings_(settings),
+      settings_(std::move(settings)),
+      verify_settings_(verify),
       scratch_(std::move(scratch)),
       cancel_(cancel) {}
 
@@ -69,12 +89,17 @@ Status CascadeEvaluator::prepare() {
       }
       output = std::move(result.stdout_text);
     }
-    if (auto difference = compare_outputs(outputs[0], outputs[1], task_.verify_mode,
-                                          {task_.abs_tol, task_.rel_tol})) {
+    if (auto difference = check_output(outputs[0], outputs[1], input.path)) {
       return fail(fmt::format("the baseline of task '{}' is not deterministic on {}: two runs "
                               "differ: {}", task_.name, describe_input(i, input), *difference));
     }
     reference_outputs_.push_back(std::move(outputs[0]));
+  }
+
+  if (auto failure = check_sanitizers(task_.baseline())) {
+    return fail(fmt::format("the baseline of task '{}' fails under ASan/UBSan ({}); fix it, or "
+                            "turn verification.sanitizers off:\n{}", task_.name,
+                            failure->summary, failure->log));
   }
 
   TimedCommand bench{baseline_binary_, task_.run_args, inputs_->benchmark.path,
@@ -97,35 +122,164 @@ int64_t CascadeEvaluator::candidate_timeout_ms() const {
   return std::min(task_.run_timeout_ms, cap);
 }
 
-StageResult CascadeEvaluator::verify(const std::filesystem::path& binary) {
-  auto start = std::chrono::steady_clock::now();
+std::optional<std::string> CascadeEvaluator::check_output(const std::string& expected,
+                                                          const std::string& actual,
+                                                          const std::filesystem::path& input) {
+  if (task_.verify_mode != VerifyMode::command) {
+    return compare_outputs(expected, actual, task_.verify_mode, {task_.abs_tol, task_.rel_tol});
+  }
+  // The checker sees copies in a folder of ratchet's, never the candidate's.
+  TempDir files("check-", scratch_);
+  std::filesystem::path expected_path = files.path() / "expected";
+  std::filesystem::path actual_path = files.path() / "actual";
+  if (!write_file(expected_path, expected) || !write_file(actual_path, actual)) {
+    return "cannot write the outputs for the checker";
+  }
+  TimedCommand checker;
+  checker.binary = task_.verify_command[0];
+  checker.args.assign(task_.verify_command.begin() + 1, task_.verify_command.end());
+  for (const auto& path : {input, expected_path, actual_path}) {
+    checker.args.push_back(path.string());
+    checker.extra_read_only.push_back(path);
+  }
+  checker.timeout_ms = task_.run_timeout_ms;
+  sandbox::Result result = run_program(checker, scratch_, 1 << 20, cancel_);
+  if (result.exited_ok()) return std::nullopt;
+  return fmt::format("the checker rejects it ({}): {}", result.describe(),
+                     truncate_middle(result.stdout_text + result.stderr_text, kMaxEvidenceBytes));
+}
+
+std::optional<StageResult> CascadeEvaluator::check_inputs(const std::filesystem::path& binary) {
   for (size_t i = 0; i < inputs_->verify.size(); ++i) {
     const InputFile& input = inputs_->verify[i];
     TimedCommand command{binary, task_.run_args, input.path, task_.run_timeout_ms};
-    sandbox::Result result = run_program(command, scratch_, kMaxOutputBytes, cancel_);
-    if (!result.exited_ok()) {
-      StageStatus status = stage_status_of(result);
-      if (status == StageStatus::ok) status = StageStatus::failed;
-      return {status, fmt::format("{}: {}", describe_input(i, input), result.describe()),
-              truncate_middle(result.stderr_text, kMaxEvidenceBytes), seconds_since(start)};
-    }
-    if (auto difference = compare_outputs(reference_outputs_[i], result.stdout_text,
-                                          task_.verify_mode, {task_.abs_tol, task_.rel_tol})) {
-      return {StageStatus::failed, fmt::format("wrong output on {}", describe_input(i, input)),
-              *difference, seconds_since(start)};
+    int runs = verify_settings_.determinism ? 2 : 1;
+    std::string first_output;
+    for (int run = 0; run < runs; ++run) {
+      sandbox::Result result = run_program(command, scratch_, kMaxOutputBytes, cancel_);
+      if (!result.exited_ok()) return run_failure(result, describe_input(i, input));
+      if (run == 1) {
+        if (auto difference = check_output(first_output, result.stdout_text, input.path)) {
+          return StageResult{StageStatus::failed,
+                             fmt::format("not deterministic on {}", describe_input(i, input)),
+                             *difference, 0};
+        }
+        continue;
+      }
+      if (auto difference = check_output(reference_outputs_[i], result.stdout_text, input.path)) {
+        return StageResult{StageStatus::failed,
+                           fmt::format("wrong output on {}", describe_input(i, input)),
+                           *difference, 0};
+      }
+      first_output = std::move(result.stdout_text);
     }
   }
-  return {StageStatus::ok, fmt::format("{} inputs match the baseline", inputs_->verify.size()),
-          "", seconds_since(start)};
+  return std::nullopt;
+}
+
+std::optional<StageResult> CascadeEvaluator::check_hidden_inputs(
+    const std::filesystem::path& binary, uint64_t seed) {
+  if (verify_settings_.hidden_inputs <= 0) return std::nullopt;
+  // Sizes from the task's verify inputs, largest first; seeds fresh each time.
+  std::vector<int64_t> sizes;
+  for (const auto& input : inputs_->verify) sizes.push_back(input.spec.size);
+  std::sort(sizes.rbegin(), sizes.rend());
+  std::mt19937_64 rng(seed ^ 0x5eedf00dULL);
+  TempDir dir("hidden-", scratch_);
+  for (int i = 0; i < verify_settings_.hidden_inputs; ++i) {
+    InputSpec spec{sizes[i % sizes.size()], static_cast<int64_t>(rng() % 1'000'000'000) + 1'000'000};
+    auto input = generate_input(inputs_->generator, spec, dir.path(), fmt::format("h{}.in", i),
+                                cancel_);
+    if (!input) continue;  // the generator's problem, not the candidate's
+    TimedCommand reference{baseline_binary_, task_.run_args, input->path, task_.run_timeout_ms};
+    sandbox::Result expected = run_program(reference, scratch_, kMaxOutputBytes, cancel_);
+    if (!expected.exited_ok()) continue;
+    TimedCommand command{binary, task_.run_args, input->path, task_.run_timeout_ms};
+    sandbox::Result actual = run_program(command, scratch_, kMaxOutputBytes, cancel_);
+    std::string what = fmt::format("hidden input {} (size {})", i + 1, spec.size);
+    if (!actual.exited_ok()) return run_failure(actual, what);
+    if (auto difference = check_output(expected.stdout_text, actual.stdout_text, input->path)) {
+      return StageResult{StageStatus::failed, "wrong output on " + what, *difference, 0};
+    }
+  }
+  return std::nullopt;
+}
+
+std::optional<StageResult> CascadeEvaluator::check_sanitizers(const Program& program) {
+  if (!verify_settings_.sanitizers) return std::nullopt;
+  Program sources = program;
+  sources.flags = kSanitizerFlags;
+  std::string key = program_hash(sources);
+  auto cached = sanitizer_results_.find(key);
+  if (cached != sanitizer_results_.end()) {
+    if (cached->second.status == StageStatus::ok) return std::nullopt;
+    return cached->second;
+  }
+  auto remember = [&](StageResult result) -> std::optional<StageResult> {
+    sanitizer_results_[key] = result;
+    if (result.status == StageStatus::ok) return std::nullopt;
+    return result;
+  };
+
+  TempDir dir("sanitize-", scratch_);
+  BuildOutput build = build_program(task_, sources, dir.path(), cancel_);
+  if (build.stage.status != StageStatus::ok) {
+    return remember({build.stage.status, "sanitizer build: " + build.stage.summary,
+                     build.stage.log, 0});
+  }
+  for (size_t i = 0; i < inputs_->verify.size(); ++i) {
+    const InputFile& input = inputs_->verify[i];
+    TimedCommand command{build.binary, task_.run_args, input.path, task_.run_timeout_ms * 5};
+    command.memory_mb = 0;  // ASan reserves terabytes of address space
+    command.env = kSanitizerEnv;
+    sandbox::Result result = run_program(command, scratch_, kMaxOutputBytes, cancel_);
+    if (!result.exited_ok()) {
+      return remember(run_failure(result, "sanitizer report on " + describe_input(i, input)));
+    }
+  }
+  return remember({StageStatus::ok, "clean under ASan + UBSan", "", 0});
+}
+
+StageResult CascadeEvaluator::verify(const Program& program, const std::filesystem::path& binary,
+                                     uint64_t seed) {
+  auto start = std::chrono::steady_clock::now();
+  std::optional<StageResult> failure = check_inputs(binary);
+  if (!failure) failure = check_hidden_inputs(binary, seed);
+  if (!failure) failure = check_sanitizers(program);
+  if (failure) {
+    failure->seconds = seconds_since(start);
+    return *failure;
+  }
+  std::string summary = fmt::format("{} inputs match the baseline", inputs_->verify.size());
+  if (verify_settings_.hidden_inputs > 0) {
+    summary += fmt::format(", {} hidden", verify_settings_.hidden_inputs);
+  }
+  if (verify_settings_.sanitizers) summary += "; clean under ASan + UBSan";
+  return {StageStatus::ok, summary, "", seconds_since(start)};
 }
 
 Evaluation CascadeEvaluator::benchmark(const std::filesystem::path& binary, Evaluation evaluation,
-                                       uint64_t seed) {
+                                       uint64_t seed, const BenchmarkSettings& settings) {
   TimedCommand baseline{baseline_binary_, task_.run_args, inputs_->benchmark.path,
                         task_.run_timeout_ms};
   TimedCommand candidate{binary, task_.run_args, inputs_->benchmark.path, candidate_timeout_ms()};
+  if (settings.mode == "instructions") {
+    InstructionComparison comparison = compare_instructions(
+        baseline, candidate, scratch_, settings.count_functions, cancel_);
+    evaluation.benchmark = comparison.stage;
+    if (comparison.stage.status == StageStatus::ok) {
+      evaluation.metrics["speedup"] = comparison.speedup;
+      evaluation.metrics["ci_low"] = comparison.speedup;
+      evaluation.metrics["ci_high"] = comparison.speedup;
+      evaluation.metrics["pairs"] = 1;
+      evaluation.metrics["metric"] = "estimated_cycles";
+      evaluation.metrics["baseline_counts"] = to_json(comparison.baseline);
+      evaluation.metrics["candidate_counts"] = to_json(comparison.candidate);
+    }
+    return evaluation;
+  }
   BenchmarkOutcome outcome =
-      benchmark_ab(baseline, candidate, settings_, task_.metric, scratch_, seed, cancel_);
+      benchmark_ab(baseline, candidate, settings, task_.metric, scratch_, seed, cancel_);
   evaluation.benchmark = outcome.stage;
   if (outcome.stage.status == StageStatus::ok) {
     evaluation.metrics["speedup"] = outcome.speedup;
@@ -144,10 +298,11 @@ Evaluation CascadeEvaluator::evaluate_baseline(uint64_t seed) {
   Evaluation evaluation;
   evaluation.build = {StageStatus::ok, "built", "", 0};
   evaluation.verify = {StageStatus::ok, "reference outputs", "", 0};
-  return benchmark(baseline_binary_, std::move(evaluation), seed);
+  return benchmark(baseline_binary_, std::move(evaluation), seed, settings_);
 }
 
-Evaluation CascadeEvaluator::evaluate(const Program& program, uint64_t seed) {
+Evaluation CascadeEvaluator::evaluate_with(const Program& program, uint64_t seed,
+                                           const BenchmarkSettings& settings) {
   Evaluation evaluation;
   TempDir build_dir("build-", scratch_);
   BuildOutput build = build_program(task_, program, build_dir.path(), cancel_);
@@ -157,12 +312,25 @@ Evaluation CascadeEvaluator::evaluate(const Program& program, uint64_t seed) {
     evaluation.benchmark = skipped();
     return evaluation;
   }
-  evaluation.verify = verify(build.binary);
+  evaluation.verify = verify(program, build.binary, seed);
   if (evaluation.verify.status != StageStatus::ok) {
     evaluation.benchmark = skipped();
     return evaluation;
   }
-  return benchmark(build.binary, std::move(evaluation), seed);
+  return benchmark(build.binary, std::move(evaluation), seed, settings);
+}
+
+Evaluation CascadeEvaluator::evaluate(const Program& program, uint64_t seed) {
+  return evaluate_with(program, seed, settings_);
+}
+
+Evaluation CascadeEvaluator::confirm(const Program& program, uint64_t seed) {
+  BenchmarkSettings precise = settings_;
+  precise.min_pairs = settings_.min_pairs * 2;
+  precise.max_pairs = std::max(settings_.max_pairs * 2, precise.min_pairs);
+  precise.target_ci = settings_.target_ci / 2;
+  precise.max_seconds = settings_.max_seconds * 2;
+  return evaluate_with(program, seed, precise);
 }
 
 }  // namespace ratchet

@@ -7,6 +7,7 @@
 #include <atomic>
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <optional>
 #include <string>
 
@@ -31,27 +32,31 @@ class Evaluator {
   virtual Evaluation evaluate_baseline(uint64_t seed) = 0;
 };
 
-// What task check reports about the baseline.
-struct BaselineReport {
-  StageResult build;
-  StageResult verify;  // ran on every input, twice: deterministic?
-  double benchmark_ms = 0;       // median metric of the baseline runs
-  double noise_ci_low = 0;       // A/A interval of the baseline against itself
-  double noise_ci_high = 0;
-  double noise_speedup = 0;
-  int pairs = 0;
+// How hard verification tries to catch a wrong candidate.
+struct VerifySettings {
+  // Inputs drawn with fresh seeds at every evaluation (sizes taken from the
+  // task's verify inputs), checked against the baseline's output on them:
+  // a candidate cannot memorize answers it never saw.
+  int hidden_inputs = 2;
+  // Build with ASan + UBSan and run the verify inputs: undefined behaviour
+  // fails the candidate even when its output happens to match. Cached per
+  // source text, so flag-only candidates pay for it once.
+  bool sanitizers = true;
+  // Run every verify input twice; the two outputs must agree.
+  bool determinism = false;
 };
 
 class CascadeEvaluator final : public Evaluator {
  public:
   // `scratch` is where build folders and work dirs are made (removed after
   // use); `cancel` stops a running stage.
-  CascadeEvaluator(Task task, BenchmarkSettings settings, std::filesystem::path scratch,
-                   const std::atomic<bool>* cancel);
+  CascadeEvaluator(Task task, BenchmarkSettings settings, VerifySettings verify,
+                   std::filesystem::path scratch, const std::atomic<bool>* cancel);
 
   // Generates the inputs, builds the baseline, runs it twice on every verify
-  // input (its outputs must agree: they become the reference). The error
-  // carries the compiler's, generator's or program's own message.
+  // input (its outputs must agree: they become the reference) and, when
+  // sanitizers are on, checks it under ASan + UBSan. The error carries the
+  // compiler's, generator's, sanitizer's or program's own message.
   Status prepare();
 
   // The baseline against itself: the noise floor of this task on this
@@ -60,15 +65,30 @@ class CascadeEvaluator final : public Evaluator {
 
   Evaluation evaluate(const Program& program, uint64_t seed) override;
 
+  // Evaluates again at higher precision (more pairs, a tighter target): the
+  // figure a final report quotes.
+  Evaluation confirm(const Program& program, uint64_t seed);
+
   const Task& task() const { return task_; }
 
  private:
-  StageResult verify(const std::filesystem::path& binary);
-  Evaluation benchmark(const std::filesystem::path& binary, Evaluation evaluation, uint64_t seed);
+  StageResult verify(const Program& program, const std::filesystem::path& binary, uint64_t seed);
+  std::optional<StageResult> check_inputs(const std::filesystem::path& binary);
+  std::optional<StageResult> check_hidden_inputs(const std::filesystem::path& binary,
+                                                 uint64_t seed);
+  std::optional<StageResult> check_sanitizers(const Program& program);
+  std::optional<std::string> check_output(const std::string& expected, const std::string& actual,
+                                          const std::filesystem::path& input);
+  Evaluation benchmark(const std::filesystem::path& binary, Evaluation evaluation, uint64_t seed,
+                       const BenchmarkSettings& settings);
+  Evaluation evaluate_with(const Program& program, uint64_t seed,
+                           const BenchmarkSettings& settings);
   int64_t candidate_timeout_ms() const;
 
   Task task_;
   BenchmarkSettings settings_;
+  VerifySettings verify_settings_;
+  std::map<std::string, StageResult> sanitizer_results_;  // by source hash
   std::filesystem::path scratch_;
   const std::atomic<bool>* cancel_;
   std::optional<TempDir> baseline_dir_;

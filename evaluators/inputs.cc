@@ -35,9 +35,11 @@ Result<std::filesystem::path> build_generator(const Task& task, const std::files
   return build_dir / "gen";
 }
 
-Result<InputFile> generate(const std::filesystem::path& generator, const InputSpec& input,
-                           const std::filesystem::path& dir, const std::string& name,
-                           const std::atomic<bool>* cancel) {
+}  // namespace
+
+Result<InputFile> generate_input(const std::filesystem::path& generator, const InputSpec& input,
+                                 const std::filesystem::path& dir, const std::string& name,
+                                 const std::atomic<bool>* cancel) {
   TempDir work("gen-run-", dir);
   sandbox::Spec spec;
   spec.argv = {generator.string(), std::to_string(input.size), std::to_string(input.seed)};
@@ -58,20 +60,19 @@ Result<InputFile> generate(const std::filesystem::path& generator, const InputSp
   return file;
 }
 
-}  // namespace
-
 Result<InputSet> prepare_inputs(const Task& task, const std::filesystem::path& dir,
                                 const std::atomic<bool>* cancel) {
   auto generator = build_generator(task, dir, cancel);
   if (!generator) return Error{generator.error()};
   InputSet inputs;
+  inputs.generator = *generator;
   for (size_t i = 0; i < task.verify_inputs.size(); ++i) {
-    auto file = generate(*generator, task.verify_inputs[i], dir,
+    auto file = generate_input(*generator, task.verify_inputs[i], dir,
                          fmt::format("verify-{}.in", i + 1), cancel);
     if (!file) return Error{file.error()};
     inputs.verify.push_back(std::move(*file));
   }
-  auto bench = generate(*generator, task.benchmark_input, dir, "benchmark.in", cancel);
+  auto bench = generate_input(*generator, task.benchmark_input, dir, "benchmark.in", cancel);
   if (!bench) return Error{bench.error()};
   inputs.benchmark = std::move(*bench);
   return inputs;

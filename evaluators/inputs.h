@@ -18,6 +18,7 @@ struct InputFile {
 };
 
 struct InputSet {
+  std::filesystem::path generator;  // the built generator, for fresh hidden inputs
   std::vector<InputFile> verify;
   InputFile benchmark;
 };
@@ -26,5 +27,10 @@ struct InputSet {
 // Errors quote the compiler's or the generator's own message.
 Result<InputSet> prepare_inputs(const Task& task, const std::filesystem::path& dir,
                                 const std::atomic<bool>* cancel = nullptr);
+
+// Runs the built generator once; the input is written to `dir`/`name`.
+Result<InputFile> generate_input(const std::filesystem::path& generator, const InputSpec& input,
+                                 const std::filesystem::path& dir, const std::string& name,
+                                 const std::atomic<bool>* cancel = nullptr);
 
 }  // namespace ratchet

@@ -22,6 +22,7 @@ sandbox::Result run_program(const TimedCommand& command, const std::filesystem::
     spec.read_only.push_back(command.input);
   }
   for (const auto& path : command.extra_read_only) spec.read_only.push_back(path);
+  spec.env = command.env;
   spec.cancel = cancel;
   return sandbox::run(spec);
 }

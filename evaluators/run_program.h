@@ -19,6 +19,7 @@ struct TimedCommand {
   int64_t timeout_ms = 20'000;
   std::vector<std::filesystem::path> extra_read_only;  // besides binary and input
   int64_t memory_mb = 2048;  // address-space limit; 0: none (sanitizers reserve terabytes)
+  std::vector<std::pair<std::string, std::string>> env;  // beyond the sandbox defaults
 };
 
 sandbox::Result run_program(const TimedCommand& command, const std::filesystem::path& scratch,

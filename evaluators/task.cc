@@ -56,8 +56,16 @@ void read_inputs(JsonObjectReader inputs, Task& task) {
 }
 
 void read_verify(JsonObjectReader verify, Task& task) {
-  std::string mode = verify.choice_or("mode", {"exact", "numeric"}, "exact");
-  task.verify_mode = mode == "exact" ? VerifyMode::exact : VerifyMode::numeric;
+  std::string mode = verify.choice_or("mode", {"exact", "numeric", "command"}, "exact");
+  task.verify_mode = mode == "exact"     ? VerifyMode::exact
+                     : mode == "numeric" ? VerifyMode::numeric
+                                         : VerifyMode::command;
+  if (task.verify_mode == VerifyMode::command) {
+    task.verify_command = verify.strings("command");
+    if (task.verify_command.empty()) verify.fail("command", "a non-empty array: the checker's argv");
+    std::filesystem::path checker = task.dir / task.verify_command[0];
+    if (std::filesystem::is_regular_file(checker)) task.verify_command[0] = checker.string();
+  }
   if (task.verify_mode == VerifyMode::numeric) {
     task.abs_tol = verify.number_or("abs_tol", 0.0, 0.0, 1e300);
     task.rel_tol = verify.number_or("rel_tol", 0.0, 0.0, 1.0);

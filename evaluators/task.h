@@ -16,7 +16,9 @@ struct InputSpec {
   int64_t seed = 0;
 };
 
-enum class VerifyMode { exact, numeric };
+// exact: bytes; numeric: tokens, numbers within tolerance; command: the
+// task's own checker decides.
+enum class VerifyMode { exact, numeric, command };
 
 struct Task {
   std::filesystem::path dir;  // absolute
@@ -40,6 +42,11 @@ struct Task {
   VerifyMode verify_mode = VerifyMode::exact;
   double abs_tol = 0;
   double rel_tol = 0;
+  // mode command: argv of the checker, run as `ARGV... INPUT EXPECTED ACTUAL`
+  // (paths to the input, the baseline's output and the candidate's output);
+  // exit 0 accepts, anything else rejects with the checker's output as the
+  // reason. A first word naming a file in the task folder is made absolute.
+  std::vector<std::string> verify_command;
 
   std::string metric = "cpu_time";  // cpu_time | wall_time
 

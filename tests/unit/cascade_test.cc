@@ -54,7 +54,7 @@ const char* kHang = R"(static unsigned long long churn(const unsigned* v, long n
 TEST_CASE("cascade: the baseline verifies and a flag variant gets a speedup with an interval") {
   TempDir scratch("cascade-test-");
   Task task = tiny_task();
-  CascadeEvaluator evaluator(task, quick_settings(), scratch.path(), nullptr);
+  CascadeEvaluator evaluator(task, quick_settings(), VerifySettings{}, scratch.path(), nullptr);
   REQUIRE(evaluator.prepare().ok());
 
   Program variant = task.baseline();
@@ -78,7 +78,7 @@ TEST_CASE("cascade: the baseline verifies and a flag variant gets a speedup with
 TEST_CASE("cascade: a compile error fails the build with the compiler's diagnostics") {
   TempDir scratch("cascade-test-");
   Task task = tiny_task();
-  CascadeEvaluator evaluator(task, quick_settings(), scratch.path(), nullptr);
+  CascadeEvaluator evaluator(task, quick_settings(), VerifySettings{}, scratch.path(), nullptr);
   REQUIRE(evaluator.prepare().ok());
   Evaluation evaluation = evaluator.evaluate(with_block(task, "this is not C;\n"), 1);
   CHECK(evaluation.build.status == StageStatus::failed);
@@ -91,7 +91,7 @@ TEST_CASE("cascade: a compile error fails the build with the compiler's diagnost
 TEST_CASE("cascade: a wrong answer fails verification and names the input") {
   TempDir scratch("cascade-test-");
   Task task = tiny_task();
-  CascadeEvaluator evaluator(task, quick_settings(), scratch.path(), nullptr);
+  CascadeEvaluator evaluator(task, quick_settings(), VerifySettings{}, scratch.path(), nullptr);
   REQUIRE(evaluator.prepare().ok());
   Evaluation evaluation = evaluator.evaluate(with_block(task, kWrongAnswer), 1);
   REQUIRE(evaluation.build.status == StageStatus::ok);
@@ -105,7 +105,7 @@ TEST_CASE("cascade: a wrong answer fails verification and names the input") {
 TEST_CASE("cascade: a crash is reported as crashed, a hang as a timeout") {
   TempDir scratch("cascade-test-");
   Task task = tiny_task();
-  CascadeEvaluator evaluator(task, quick_settings(), scratch.path(), nullptr);
+  CascadeEvaluator evaluator(task, quick_settings(), VerifySettings{}, scratch.path(), nullptr);
   REQUIRE(evaluator.prepare().ok());
 
   Evaluation crash = evaluator.evaluate(with_block(task, kCrash), 1);
@@ -120,7 +120,7 @@ TEST_CASE("cascade: build folders and work dirs do not outlive an evaluation") {
   TempDir scratch("cascade-test-");
   Task task = tiny_task();
   {
-    CascadeEvaluator evaluator(task, quick_settings(), scratch.path(), nullptr);
+    CascadeEvaluator evaluator(task, quick_settings(), VerifySettings{}, scratch.path(), nullptr);
     REQUIRE(evaluator.prepare().ok());
     Program variant = task.baseline();
     variant.flags = {"-O3"};
