@@ -29,6 +29,9 @@ struct CampaignOutcome {
   bool interrupted = false;
   bool exhausted = false;  // the proposers kept repeating programs already seen
   std::optional<CandidateRecord> best;     // improvement with confidence
+  // The best re-measured at higher precision after the search; metrics of
+  // the confirmation, or empty when there was nothing to confirm.
+  nlohmann::json confirmation;
   std::optional<CandidateRecord> highest;  // highest speedup, confident or not
   std::optional<CandidateRecord> baseline;
   ProgressCounts counts;
@@ -54,6 +57,7 @@ class Campaign {
   void record_refusal(CandidateRecord& candidate, const std::string& reason);
   bool budget_left() const;
   void resume_from_database(const CampaignRecord& record);
+  nlohmann::json confirm_best(CandidateRecord& best);
 
   const CampaignConfig& config_;
   const Task& task_;
@@ -65,7 +69,7 @@ class Campaign {
 
   std::vector<Gene> genes_;
   std::mt19937_64 rng_;
-  Population population_;
+  Population population_{config_.benchmark.min_effect};
   int64_t campaign_id_ = 0;
   std::optional<CandidateRecord> baseline_;
   int64_t consecutive_duplicates_ = 0;

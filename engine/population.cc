@@ -38,7 +38,7 @@ const CandidateRecord& Population::select_parent(const SearchConfig& search,
 const CandidateRecord* Population::best() const {
   const CandidateRecord* best = nullptr;
   for (const auto& member : members_) {
-    if (member->proposer == "baseline" || ci_low_of(*member) <= 1.0) continue;
+    if (member->proposer == "baseline" || ci_low_of(*member) <= 1.0 + min_effect_) continue;
     if (!best || speedup_of(*member) > speedup_of(*best)) best = member.get();
   }
   return best;

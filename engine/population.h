@@ -25,6 +25,9 @@ namespace ratchet {
 
 class Population {
  public:
+  // `min_effect`: best() needs ci_low > 1 + min_effect.
+  explicit Population(double min_effect = 0.0) : min_effect_(min_effect) {}
+
   // Only evaluated candidates (the baseline included) become parents.
   void add(const CandidateRecord& candidate);
   bool empty() const { return members_.empty(); }
@@ -32,13 +35,14 @@ class Population {
 
   const CandidateRecord& select_parent(const SearchConfig& search, std::mt19937_64& rng) const;
 
-  // The candidate with the highest speedup among those whose interval is
-  // entirely above 1; nullptr when none is.
+  // The candidate with the highest speedup among those whose interval lies
+  // above 1 + min_effect; nullptr when none does.
   const CandidateRecord* best() const;
   // Highest speedup regardless of confidence; nullptr when empty.
   const CandidateRecord* highest() const;
 
  private:
+  double min_effect_;
   std::vector<std::shared_ptr<const CandidateRecord>> members_;
 };
 

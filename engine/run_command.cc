@@ -53,6 +53,15 @@ void print_summary(const CampaignConfig& config, const CampaignOutcome& outcome,
         best.id, format_speedup(best), best.metrics.value("metric", "cpu_time"),
         best.metrics.value("pairs", 0), join(best.program.flags, " "), baseline_flags, best.id,
         shell_quote(db_path));
+    const nlohmann::json& confirmed = outcome.confirmation;
+    if (confirmed.is_object() && confirmed.value("status", "") == "ok") {
+      std::cout << fmt::format("  confirmed: {:.3f}x [{:.3f}, {:.3f}] over {} pairs, re-measured "
+                               "after the search\n",
+                               confirmed.value("speedup", 0.0), confirmed.value("ci_low", 0.0),
+                               confirmed.value("ci_high", 0.0), confirmed.value("pairs", 0));
+    } else if (confirmed.is_object()) {
+      std::cout << "  not confirmed on re-measurement: " << confirmed.value("summary", "") << "\n";
+    }
   } else {
     std::cout << "  no candidate beat the baseline with 95% confidence";
     if (outcome.highest && outcome.highest->proposer != "baseline") {

@@ -39,7 +39,15 @@ class InstantEvaluator final : public Evaluator {
     evaluation.metrics = {{"speedup", 1.0}, {"ci_low", 0.99}, {"ci_high", 1.01}, {"pairs", 5}};
     return evaluation;
   }
+  // Re-measurement of the winner is not a second evaluation of a program.
+  Evaluation confirm(const Program& program, uint64_t seed) override {
+    ++confirmations;
+    Evaluation evaluation = evaluate(program, seed);
+    --calls[program_hash(program)];
+    return evaluation;
+  }
   std::map<std::string, int> calls;
+  int confirmations = 0;
 
  private:
   static bool has(const Program& program, const std::string& flag) {
@@ -107,6 +115,10 @@ TEST_CASE("campaign: the best candidate needs an interval above 1 and is the fas
     }
   }
   CHECK(best > 1.0);
+  CHECK(evaluator.confirmations == 1);
+  REQUIRE(outcome.confirmation.is_object());
+  CHECK(outcome.confirmation["status"] == "ok");
+  CHECK(db.candidate(outcome.best->id)->metrics["confirmed"]["speedup"] == best);
 }
 
 TEST_CASE("campaign: resume continues the same campaign up to the whole budget") {
