@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 #include <random>
 
+#include "common/hash.h"
 #include "common/text.h"
 #include "evaluators/builder.h"
 #include "evaluators/instructions.h"
@@ -301,8 +302,19 @@ Evaluation CascadeEvaluator::evaluate_baseline(uint64_t seed) {
   return benchmark(baseline_binary_, std::move(evaluation), seed, settings_);
 }
 
+Result<std::string> binary_hash(const std::filesystem::path& binary) {
+  std::error_code ec;
+  if (std::filesystem::is_symlink(binary, ec) || !std::filesystem::is_regular_file(binary, ec)) {
+    return fail("'" + binary.string() + "' is not a regular file");
+  }
+  auto bytes = read_file(binary);
+  if (!bytes) return Error{bytes.error()};
+  return hash_hex(*bytes);
+}
+
 Evaluation CascadeEvaluator::evaluate_with(const Program& program, uint64_t seed,
-                                           const BenchmarkSettings& settings) {
+                                           const BenchmarkSettings& settings,
+                                           bool reuse_binaries) {
   Evaluation evaluation;
   TempDir build_dir("build-", scratch_);
   BuildOutput build = build_program(task_, program, build_dir.path(), cancel_);
@@ -312,16 +324,36 @@ Evaluation CascadeEvaluator::evaluate_with(const Program& program, uint64_t seed
     evaluation.benchmark = skipped();
     return evaluation;
   }
-  evaluation.verify = verify(program, build.binary, seed);
-  if (evaluation.verify.status != StageStatus::ok) {
+  auto hash = binary_hash(build.binary);
+  if (!hash) {
+    evaluation.build = {StageStatus::failed, hash.error(), build.stage.log, build.stage.seconds};
+    evaluation.verify = skipped();
     evaluation.benchmark = skipped();
     return evaluation;
   }
-  return benchmark(build.binary, std::move(evaluation), seed, settings);
+  if (reuse_binaries) {
+    auto known = evaluations_by_binary_.find(*hash);
+    if (known != evaluations_by_binary_.end()) {
+      Evaluation reused = known->second;
+      reused.build = evaluation.build;
+      reused.metrics["binary_reused"] = true;
+      reused.samples.clear();  // the samples belong to the first candidate
+      return reused;
+    }
+  }
+  evaluation.verify = verify(program, build.binary, seed);
+  if (evaluation.verify.status != StageStatus::ok) {
+    evaluation.benchmark = skipped();
+  } else {
+    evaluation = benchmark(build.binary, std::move(evaluation), seed, settings);
+  }
+  evaluation.metrics["binary_hash"] = *hash;
+  if (reuse_binaries && !(cancel_ && *cancel_)) evaluations_by_binary_[*hash] = evaluation;
+  return evaluation;
 }
 
 Evaluation CascadeEvaluator::evaluate(const Program& program, uint64_t seed) {
-  return evaluate_with(program, seed, settings_);
+  return evaluate_with(program, seed, settings_, /*reuse_binaries=*/true);
 }
 
 Evaluation CascadeEvaluator::confirm(const Program& program, uint64_t seed) {
@@ -330,7 +362,7 @@ Evaluation CascadeEvaluator::confirm(const Program& program, uint64_t seed) {
   precise.max_pairs = std::max(settings_.max_pairs * 2, precise.min_pairs);
   precise.target_ci = settings_.target_ci / 2;
   precise.max_seconds = settings_.max_seconds * 2;
-  return evaluate_with(program, seed, precise);
+  return evaluate_with(program, seed, precise, /*reuse_binaries=*/false);
 }
 
 }  // namespace ratchet

@@ -50,6 +50,10 @@ struct VerifySettings {
   bool determinism = false;
 };
 
+// The content hash of a built binary; refuses a symlink (a build could plant
+// one where the binary should be).
+Result<std::string> binary_hash(const std::filesystem::path& binary);
+
 class CascadeEvaluator final : public Evaluator {
  public:
   // `scratch` is where build folders and work dirs are made (removed after
@@ -85,13 +89,16 @@ class CascadeEvaluator final : public Evaluator {
   Evaluation benchmark(const std::filesystem::path& binary, Evaluation evaluation, uint64_t seed,
                        const BenchmarkSettings& settings);
   Evaluation evaluate_with(const Program& program, uint64_t seed,
-                           const BenchmarkSettings& settings);
+                           const BenchmarkSettings& settings, bool reuse_binaries);
   int64_t candidate_timeout_ms() const;
 
   Task task_;
   BenchmarkSettings settings_;
   VerifySettings verify_settings_;
   std::map<std::string, StageResult> sanitizer_results_;  // by source hash
+  // Different flags often give byte-identical binaries (a flag with nothing
+  // to act on); such a binary is never verified or benchmarked twice.
+  std::map<std::string, Evaluation> evaluations_by_binary_;
   std::filesystem::path scratch_;
   const std::atomic<bool>* cancel_;
   std::optional<TempDir> baseline_dir_;

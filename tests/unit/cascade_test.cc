@@ -134,3 +134,27 @@ TEST_CASE("cascade: build folders and work dirs do not outlive an evaluation") {
   }
   CHECK(std::filesystem::is_empty(scratch.path()));
 }
+
+TEST_CASE("cascade: an identical binary from other flags is not verified or timed again") {
+  TempDir scratch("cascade-test-");
+  Task task = tiny_task();
+  CascadeEvaluator evaluator(task, quick_settings(), VerifySettings{}, scratch.path(), nullptr);
+  REQUIRE(evaluator.prepare().ok());
+  Program first = task.baseline();
+  first.flags = {"-O2"};
+  Program same_code = first;
+  same_code.flags.push_back("-Wall");  // warnings only: the same bytes
+  Evaluation a = evaluator.evaluate(first, 1);
+  Evaluation b = evaluator.evaluate(same_code, 2);
+  REQUIRE(a.passed());
+  REQUIRE(b.passed());
+  CHECK(b.metrics["binary_reused"] == true);
+  CHECK(b.metrics["binary_hash"] == a.metrics["binary_hash"]);
+  CHECK(b.metrics["speedup"] == a.metrics["speedup"]);
+  CHECK(b.samples.empty());
+
+  Program different = first;
+  different.flags = {"-O3"};
+  Evaluation c = evaluator.evaluate(different, 3);
+  CHECK_FALSE(c.metrics.contains("binary_reused"));
+}
