@@ -1,5 +1,7 @@
 #include "engine/environment.h"
 
+#include <linux/perf_event.h>
+#include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -26,6 +28,22 @@ std::string cpu_model() {
 
 std::string first_line(const std::string& text) { return text.substr(0, text.find('\n')); }
 
+// Whether the kernel lets this process count its own instructions: false on
+// VMs that expose no PMU (like the ones this project is developed on).
+bool hardware_counters_available() {
+  perf_event_attr attr{};
+  attr.type = PERF_TYPE_HARDWARE;
+  attr.size = sizeof(attr);
+  attr.config = PERF_COUNT_HW_INSTRUCTIONS;
+  attr.disabled = 1;
+  attr.exclude_kernel = 1;
+  attr.exclude_hv = 1;
+  long fd = syscall(SYS_perf_event_open, &attr, 0, -1, -1, 0);
+  if (fd < 0) return false;
+  close(static_cast<int>(fd));
+  return true;
+}
+
 }  // namespace
 
 nlohmann::json environment_fingerprint(const std::string& compiler) {
@@ -36,6 +54,7 @@ nlohmann::json environment_fingerprint(const std::string& compiler) {
   if (uname(&name) == 0) env["kernel"] = std::string(name.sysname) + " " + name.release;
   auto governor = read_file("/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor");
   env["governor"] = governor ? first_line(*governor) : "unavailable";
+  env["hardware_counters"] = hardware_counters_available();
 
   TempDir work("env-");
   sandbox::Spec spec;

@@ -9,7 +9,8 @@
 namespace ratchet {
 
 // cpu_model, cores, kernel, compiler (first line of `COMPILER --version`),
-// governor (when readable), hardware_counters (false: unknown here).
+// governor (when readable), hardware_counters (whether perf_event_open can
+// count instructions here).
 nlohmann::json environment_fingerprint(const std::string& compiler);
 
 }  // namespace ratchet
