@@ -30,9 +30,20 @@ const CandidateRecord& Population::select_parent(const SearchConfig& search,
   const CandidateRecord* winner = members_[pick(rng)].get();
   for (int i = 1; i < search.tournament_size; ++i) {
     const CandidateRecord* challenger = members_[pick(rng)].get();
-    if (speedup_of(*challenger) > speedup_of(*winner)) winner = challenger;
+    if (fitness_of(*challenger) > fitness_of(*winner)) winner = challenger;
   }
   return *winner;
+}
+
+double Population::fitness_of(const CandidateRecord& candidate) const {
+  return fitness_ ? fitness_(candidate) : speedup_of(candidate);
+}
+
+bool Population::contains(int64_t id) const {
+  for (const auto& member : members_) {
+    if (member->id == id) return true;
+  }
+  return false;
 }
 
 const CandidateRecord* Population::best() const {

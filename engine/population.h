@@ -14,6 +14,7 @@
 // baseline only when its confidence interval's lower bound is above 1.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <random>
 #include <vector>
@@ -25,8 +26,12 @@ namespace ratchet {
 
 class Population {
  public:
+  // How tournaments rank candidates: speedup unless told otherwise.
+  using Fitness = std::function<double(const CandidateRecord&)>;
+
   // `min_effect`: best() needs ci_low > 1 + min_effect.
-  explicit Population(double min_effect = 0.0) : min_effect_(min_effect) {}
+  explicit Population(double min_effect = 0.0, Fitness fitness = {})
+      : min_effect_(min_effect), fitness_(std::move(fitness)) {}
 
   // Only evaluated candidates (the baseline included) become parents.
   void add(const CandidateRecord& candidate);
@@ -42,7 +47,15 @@ class Population {
   const CandidateRecord* highest() const;
 
  private:
+  double fitness_of(const CandidateRecord& candidate) const;
+  // All members, in the order they were added (for archives and migration).
+ public:
+  const std::vector<std::shared_ptr<const CandidateRecord>>& members() const { return members_; }
+  bool contains(int64_t id) const;
+
+ private:
   double min_effect_;
+  Fitness fitness_;
   std::vector<std::shared_ptr<const CandidateRecord>> members_;
 };
 

@@ -1,0 +1,148 @@
+#include "engine/islands.h"
+
+#include <catch2/catch.hpp>
+
+#include <random>
+#include <set>
+
+using namespace ratchet;
+
+namespace {
+
+CandidateRecord candidate(int64_t id, double speedup, int island = 0, int flags = 1,
+                          size_t code_bytes = 500, const std::string& proposer = "flags") {
+  CandidateRecord record;
+  record.id = id;
+  record.island = island;
+  record.proposer = proposer;
+  record.status = CandidateStatus::evaluated;
+  record.program.files["a.c"] = std::string(code_bytes, 'x');
+  record.program.flags.assign(flags, "-O2");
+  record.edit = {{"kind", "flags"}};
+  record.metrics = {{"speedup", speedup}, {"ci_low", speedup - 0.02}, {"ci_high", speedup + 0.02}};
+  return record;
+}
+
+}  // namespace
+
+TEST_CASE("map_elites: fixed bins place candidates and keep the fastest per cell") {
+  MapElitesArchive archive({{"code_size", {1000, 2000}}, {"flag_count", {2, 4}}});
+  CHECK(archive.cell_of(candidate(1, 1.0, 0, 3, 1500)) == std::vector<int>{1, 1});
+  CHECK(archive.cell_of(candidate(1, 1.0, 0, 0, 999)) == std::vector<int>{0, 0});
+  CHECK(archive.cell_of(candidate(1, 1.0, 0, 9, 2000)) == std::vector<int>{2, 2});
+
+  auto slow = std::make_shared<const CandidateRecord>(candidate(1, 1.1, 0, 3, 1500));
+  auto fast = std::make_shared<const CandidateRecord>(candidate(2, 1.3, 0, 3, 1600));
+  auto slower = std::make_shared<const CandidateRecord>(candidate(3, 1.2, 0, 3, 1700));
+  CHECK(archive.offer(slow));
+  CHECK(archive.offer(fast));
+  CHECK_FALSE(archive.offer(slower));
+  REQUIRE(archive.cells_filled() == 1);
+  CHECK(archive.elites()[0]->id == 2);
+}
+
+TEST_CASE("map_elites: features read built-ins and metrics") {
+  CandidateRecord c = candidate(1, 1.5, 0, 2, 300);
+  c.metrics["binary_size"] = 4096;
+  CHECK(feature_value(c, "code_size") == 300);
+  CHECK(feature_value(c, "flag_count") == 2);
+  CHECK(feature_value(c, "edit_kind") == 0);
+  CHECK(feature_value(c, "speedup") == 1.5);
+  CHECK(feature_value(c, "binary_size") == 4096);
+  CHECK(feature_value(c, "absent") == 0);
+}
+
+TEST_CASE("islands: new candidates stay on their island and the step turns round-robin") {
+  IslandSettings settings;
+  settings.islands = 3;
+  settings.migration_interval = 0;
+  Islands islands(settings, 0.0);
+  islands.add(candidate(1, 1.0, 0, 1, 500, "baseline"));
+  islands.add(candidate(2, 1.2, 1));
+  islands.add(candidate(3, 1.4, 2));
+  CHECK(islands.island(0).size() == 1);  // the baseline is everywhere
+  CHECK(islands.island(1).size() == 2);
+  CHECK(islands.island(2).size() == 2);
+  std::mt19937_64 rng(1);
+  CHECK(islands.select(rng).island == 0);
+  CHECK(islands.select(rng).island == 1);
+  CHECK(islands.select(rng).island == 2);
+  CHECK(islands.select(rng).island == 0);
+}
+
+TEST_CASE("islands: migration moves each island's best to the next in a ring") {
+  IslandSettings settings;
+  settings.islands = 2;
+  settings.migration_interval = 2;
+  Islands islands(settings, 0.0);
+  islands.add(candidate(1, 1.0, 0, 1, 500, "baseline"));
+  islands.add(candidate(2, 1.5, 0));
+  CHECK_FALSE(islands.island(1).contains(2));
+  islands.add(candidate(3, 1.1, 1));  // the second evaluation triggers migration
+  CHECK(islands.island(1).contains(2));
+  CHECK(islands.island(0).contains(3));
+}
+
+TEST_CASE("islands: ablation strategies pick the baseline or the fittest") {
+  for (const std::string strategy : {"best_of_n", "hill_climb"}) {
+    IslandSettings settings;
+    settings.strategy = strategy;
+    Islands islands(settings, 0.0);
+    islands.add(candidate(1, 1.0, 0, 1, 500, "baseline"));
+    islands.add(candidate(2, 1.3, 0));
+    islands.add(candidate(3, 1.1, 0));
+    std::mt19937_64 rng(5);
+    for (int i = 0; i < 20; ++i) {
+      CHECK(islands.select(rng).parent->id == (strategy == "best_of_n" ? 1 : 2));
+    }
+  }
+}
+
+TEST_CASE("islands: a weighted score can trade speed for code size") {
+  IslandSettings settings;
+  settings.strategy = "hill_climb";
+  settings.weights = {{"speedup", 1.0}, {"code_size", -0.001}};
+  Islands islands(settings, 0.0);
+  islands.add(candidate(1, 1.0, 0, 1, 500, "baseline"));
+  islands.add(candidate(2, 1.3, 0, 1, 1000));  // 1.3 - 1.0 = 0.3
+  islands.add(candidate(3, 1.2, 0, 1, 200));   // 1.2 - 0.2 = 1.0
+  std::mt19937_64 rng(1);
+  CHECK(islands.select(rng).parent->id == 3);
+  CHECK(islands.best()->id == 2);  // "best" still means fastest with confidence
+}
+
+TEST_CASE("islands: the same seed and additions give the same parents") {
+  auto run = [](uint64_t seed) {
+    IslandSettings settings;
+    settings.islands = 2;
+    Islands islands(settings, 0.0);
+    islands.add(candidate(1, 1.0, 0, 1, 500, "baseline"));
+    for (int i = 2; i < 30; ++i) islands.add(candidate(i, 1.0 + i * 0.01, i % 2, i % 7, 100 * i));
+    std::mt19937_64 rng(seed);
+    std::vector<int64_t> parents;
+    for (int i = 0; i < 50; ++i) parents.push_back(islands.select(rng).parent->id);
+    return parents;
+  };
+  CHECK(run(9) == run(9));
+  CHECK(run(9) != run(10));
+}
+
+TEST_CASE("islands: inspirations are the fittest and archive elites, never the parent") {
+  IslandSettings settings;
+  settings.inspirations = 3;
+  Islands islands(settings, 0.0);
+  islands.add(candidate(1, 1.0, 0, 1, 500, "baseline"));
+  for (int i = 2; i < 12; ++i) islands.add(candidate(i, 1.0 + i * 0.02, 0, i % 5, 700 * i));
+  std::mt19937_64 rng(3);
+  for (int k = 0; k < 20; ++k) {
+    ParentChoice choice = islands.select(rng);
+    CHECK(choice.inspirations.size() <= 3);
+    CHECK_FALSE(choice.inspirations.empty());
+    std::set<int64_t> ids;
+    for (const auto* inspiration : choice.inspirations) {
+      CHECK(inspiration != choice.parent);
+      ids.insert(inspiration->id);
+    }
+    CHECK(ids.size() == choice.inspirations.size());
+  }
+}
