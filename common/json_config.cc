@@ -33,10 +33,13 @@ nlohmann::json parse_json_file(const std::filesystem::path& path) {
     return nlohmann::json::parse(*text, nullptr, /*allow_exceptions=*/true,
                                  /*ignore_comments=*/true);
   } catch (const nlohmann::json::parse_error& e) {
-    // e.what() reads "[json.exception.parse_error.101] parse error at line …"
+    // e.what() reads "[json.exception.parse_error.101] parse error at line 3,
+    // column 0: syntax error …"; nlohmann's column can be off (0 after a
+    // line break), so keep only the detail and give our own line:column.
     std::string what = e.what();
-    auto colon = what.find("parse error");
-    std::string detail = colon == std::string::npos ? what : what.substr(colon);
+    auto start = what.find("parse error");
+    auto colon = start == std::string::npos ? start : what.find(": ", start);
+    std::string detail = colon == std::string::npos ? what : what.substr(colon + 2);
     usage_error(fmt::format("{}:{}: invalid JSON: {}", path.string(),
                             line_column(*text, e.byte == 0 ? 0 : e.byte - 1), detail));
   }

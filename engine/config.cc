@@ -34,7 +34,8 @@ ProposerConfig read_proposer(JsonObjectReader reader) {
 void read_benchmark(JsonObjectReader reader, BenchmarkSettings& settings) {
   settings.warmup_runs = static_cast<int>(reader.integer_or("warmup_runs", settings.warmup_runs, 0, 100));
   settings.min_pairs = static_cast<int>(reader.integer_or("min_pairs", settings.min_pairs, 2, 10'000));
-  settings.max_pairs = static_cast<int>(reader.integer_or("max_pairs", settings.max_pairs, 2, 10'000));
+  settings.max_pairs = static_cast<int>(reader.integer_or(
+      "max_pairs", std::max(settings.max_pairs, settings.min_pairs), 2, 10'000));
   settings.target_ci = reader.number_or("target_ci", settings.target_ci, 0.0, 1.0);
   settings.max_seconds = reader.number_or("max_seconds", settings.max_seconds, 0.1, 86'400);
   settings.confidence = reader.number_or("confidence", settings.confidence, 0.5, 0.999);

@@ -11,7 +11,6 @@ namespace {
 const std::vector<Gene>& all_genes() {
   static const std::vector<Gene> genes = {
       {"opt", {"-O0", "-O1", "-O2", "-O3", "-Os"}, false, false},
-      {"opt-fast", {"", "-Ofast"}, false, true},
       {"march", {"", "-march=native"}, false, false},
       {"mtune", {"", "-mtune=native"}, false, false},
       {"unroll", {"", "-funroll-loops", "-funroll-all-loops"}, false, false},
@@ -72,6 +71,9 @@ std::vector<Gene> flag_genes(CompilerFamily family, bool allow_unsafe_math) {
     if (gene.gcc_only && family != CompilerFamily::gcc) continue;
     if (gene.unsafe_math && !allow_unsafe_math) continue;
     genes.push_back(gene);
+    // -Ofast is an optimization level (the last -O wins), so it is an
+    // allele of "opt", offered only where value-changing math is allowed.
+    if (gene.name == "opt" && allow_unsafe_math) genes.back().alleles.push_back("-Ofast");
   }
   return genes;
 }
@@ -85,10 +87,9 @@ std::vector<std::string> canonical_flags(const std::vector<std::string>& flags,
       out.push_back(gene.alleles[allele]);
     }
   }
+  // Unknown flags stay as written, repeats included (-include a.h -include b.h).
   for (const auto& flag : flags) {
-    if (!belongs_to_any(flag, genes) && std::find(out.begin(), out.end(), flag) == out.end()) {
-      out.push_back(flag);
-    }
+    if (!belongs_to_any(flag, genes)) out.push_back(flag);
   }
   return out;
 }

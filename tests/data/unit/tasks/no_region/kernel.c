@@ -1,0 +1,5 @@
+double kernel(int n) {
+  double sum = 0;
+  for (int i = 0; i < n; ++i) sum += i;
+  return sum;
+}

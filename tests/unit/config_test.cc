@@ -1,0 +1,211 @@
+#include "engine/config.h"
+
+#include <filesystem>
+#include <string>
+
+#include <catch2/catch.hpp>
+
+#include "common/files.h"
+#include "common/result.h"
+
+namespace fs = std::filesystem;
+using ratchet::CampaignConfig;
+using ratchet::load_config;
+
+namespace {
+
+template <class Body>
+ratchet::FatalError fatal_error_of(Body&& body) {
+  try {
+    body();
+  } catch (const ratchet::FatalError& error) {
+    return error;
+  }
+  FAIL("expected a ratchet::FatalError");
+  return ratchet::FatalError(0, "");
+}
+
+#define CHECK_USAGE_ERROR(expression, message)                          \
+  do {                                                                  \
+    auto error_ = fatal_error_of([&] { (void)(expression); });          \
+    CHECK(std::string(error_.what()) == (message));                     \
+    CHECK(error_.exit_code() == ratchet::kExitUsage);                   \
+  } while (false)
+
+// A temp dir with an (empty) task folder "task" beside the config file.
+class ConfigDir {
+ public:
+  ConfigDir() { fs::create_directory(dir_.path() / "task"); }
+
+  // Writes config.json with `body` as the members after "task" and returns its path.
+  fs::path write(const std::string& text) const {
+    fs::path file = dir_.path() / "config.json";
+    REQUIRE(ratchet::write_file(file, text).ok());
+    return file;
+  }
+  fs::path with_task(const std::string& members) const {
+    return write("{\n  \"task\": \"task\"" + (members.empty() ? "" : ",\n  " + members) + "\n}\n");
+  }
+  std::string file() const { return (dir_.path() / "config.json").string(); }
+  const fs::path& path() const { return dir_.path(); }
+
+ private:
+  ratchet::TempDir dir_;
+};
+
+}  // namespace
+
+TEST_CASE("config: load_config reads configs/quickstart.json") {
+  fs::path file = std::string(RATCHET_SOURCE_DIR) + "/configs/quickstart.json";
+  CampaignConfig config = load_config(file);
+  CHECK(config.file == file);
+  CHECK(config.name == "quickstart");
+  CHECK(config.task_dir.is_absolute());
+  CHECK(config.task_dir == fs::canonical(std::string(RATCHET_SOURCE_DIR) + "/corpora/stencil"));
+  CHECK(config.task_dir.filename() == "stencil");
+  CHECK(config.task_dir.parent_path().filename() == "corpora");
+  CHECK(config.seed == 1);
+  CHECK(config.max_evals == 16);
+  CHECK(config.max_wall_seconds == 900);
+  CHECK(config.search.exploration == 0.2);
+  CHECK(config.search.tournament_size == 3);
+  REQUIRE(config.proposers.size() == 1);
+  CHECK(config.proposers[0].kind == "flags");
+  CHECK(config.proposers[0].weight == 1.0);
+  CHECK(config.proposers[0].max_genes == 2);
+  CHECK(config.benchmark.warmup_runs == 1);
+  CHECK(config.benchmark.min_pairs == 5);
+  CHECK(config.benchmark.max_pairs == 15);
+  CHECK(config.benchmark.target_ci == 0.02);
+  CHECK(config.benchmark.max_seconds == 20);
+  CHECK(config.benchmark.confidence == 0.95);  // not in the file: the default
+  CHECK(config.raw.at("name") == "quickstart");
+  CHECK(config.raw.at("budget").at("max_evals") == 16);
+}
+
+TEST_CASE("config: load_config fills defaults and resolves the task next to the file") {
+  ConfigDir dir;
+  CampaignConfig config = load_config(dir.with_task(""));
+  CHECK(config.name == "config");  // the file's stem
+  CHECK(config.task_dir == fs::canonical(dir.path() / "task"));
+  CHECK(config.seed == 1);
+  CHECK(config.max_evals == 50);
+  CHECK(config.max_wall_seconds == 0);
+  CHECK(config.search.exploration == 0.2);
+  CHECK(config.search.tournament_size == 3);
+  REQUIRE(config.proposers.size() == 1);
+  CHECK(config.proposers[0].kind == "flags");
+  CHECK(config.proposers[0].weight == 1.0);
+  CHECK(config.benchmark.min_pairs == ratchet::BenchmarkSettings{}.min_pairs);
+  CHECK(config.benchmark.max_pairs == ratchet::BenchmarkSettings{}.max_pairs);
+}
+
+TEST_CASE("config: load_config accepts an absolute task path") {
+  ConfigDir dir;
+  std::string task = fs::canonical(dir.path() / "task").string();
+  CampaignConfig config = load_config(dir.write("{\"task\": \"" + task + "\"}"));
+  CHECK(config.task_dir == task);
+}
+
+TEST_CASE("config: an unknown top-level key suggests the near miss") {
+  ConfigDir dir;
+  auto file = dir.with_task(R"("budjet": {"max_evals": 10})");
+  CHECK_USAGE_ERROR(load_config(file),
+                    dir.file() + ": unknown key 'budjet' (did you mean 'budget'?)");
+}
+
+TEST_CASE("config: an unknown nested key names its path and suggests the near miss") {
+  ConfigDir dir;
+  auto file = dir.with_task(R"("budget": {"max_eval": 10})");
+  CHECK_USAGE_ERROR(load_config(file),
+                    dir.file() + ": unknown key 'budget.max_eval' (did you mean 'max_evals'?)");
+}
+
+TEST_CASE("config: a wrong type names the key and the value") {
+  ConfigDir dir;
+  SECTION("budget.max_evals") {
+    auto file = dir.with_task(R"("budget": {"max_evals": "ten"})");
+    CHECK_USAGE_ERROR(load_config(file),
+                      dir.file() + ": key 'budget.max_evals': expected an integer from 0 to "
+                                   "100000000, got \"ten\"");
+  }
+  SECTION("search.exploration") {
+    auto file = dir.with_task(R"("search": {"exploration": 2})");
+    CHECK_USAGE_ERROR(load_config(file),
+                      dir.file() + ": key 'search.exploration': expected a number from 0 to 1, "
+                                   "got 2");
+  }
+  SECTION("budget is not an object") {
+    auto file = dir.with_task(R"("budget": 10)");
+    CHECK_USAGE_ERROR(load_config(file),
+                      dir.file() + ": key 'budget': expected an object, got 10");
+  }
+  SECTION("task is not a string") {
+    auto file = dir.write(R"({"task": ["task"]})");
+    CHECK_USAGE_ERROR(load_config(file),
+                      dir.file() + ": key 'task': expected a string, got [\"task\"]");
+  }
+}
+
+TEST_CASE("config: a missing task key is named") {
+  ConfigDir dir;
+  auto file = dir.write(R"({"name": "x"})");
+  CHECK_USAGE_ERROR(load_config(file), dir.file() + ": missing key 'task' (a string)");
+}
+
+TEST_CASE("config: a missing task folder names the key and the folder") {
+  ConfigDir dir;
+  auto file = dir.write(R"({"task": "../nowhere/stencil"})");
+  CHECK_USAGE_ERROR(load_config(file),
+                    dir.file() + ": key 'task': task folder \"../nowhere/stencil\" not found "
+                                 "(looked in " +
+                        (dir.path().parent_path() / "nowhere/stencil").string() + ")");
+}
+
+TEST_CASE("config: max_pairs below min_pairs is refused") {
+  ConfigDir dir;
+  auto file = dir.with_task(R"("benchmark": {"min_pairs": 10, "max_pairs": 5})");
+  CHECK_USAGE_ERROR(load_config(file),
+                    dir.file() + ": key 'benchmark.max_pairs': expected an integer >= min_pairs "
+                                 "(10), got 5");
+}
+
+TEST_CASE("config: proposers whose weights are all zero are refused") {
+  ConfigDir dir;
+  auto file = dir.with_task(R"("proposers": [{"kind": "flags", "weight": 0}])");
+  CHECK_USAGE_ERROR(load_config(file),
+                    dir.file() + ": key 'proposers': expected at least one proposer with weight "
+                                 "above 0, got [{\"kind\":\"flags\",\"weight\":0}]");
+}
+
+TEST_CASE("config: an unknown proposer kind suggests the near miss") {
+  ConfigDir dir;
+  auto file = dir.with_task(R"("proposers": [{"kind": "flag"}])");
+  CHECK_USAGE_ERROR(load_config(file),
+                    dir.file() + ": key 'proposers[0].kind': expected one of \"flags\", \"llm\" (did you "
+                                 "mean \"flags\"?), got \"flag\"");
+}
+
+TEST_CASE("config: an unknown proposer key names the proposer's index") {
+  ConfigDir dir;
+  auto file = dir.with_task(R"("proposers": [{"kind": "flags"}, {"kind": "flags", "max_gene": 3}])");
+  CHECK_USAGE_ERROR(load_config(file),
+                    dir.file() + ": unknown key 'proposers[1].max_gene' (did you mean "
+                                 "'max_genes'?)");
+}
+
+TEST_CASE("config: invalid JSON is reported with line:column") {
+  // The column is the last character of the unexpected token ("seed").
+  ConfigDir dir;
+  auto file = dir.write("{\n  \"task\": \"task\"\n  \"seed\": 1\n}\n");
+  CHECK_USAGE_ERROR(load_config(file),
+                    dir.file() + ":3:8: invalid JSON: syntax error while parsing object - "
+                                 "unexpected string literal; expected '}'");
+}
+
+TEST_CASE("config: a missing config file is named") {
+  ConfigDir dir;
+  fs::path file = dir.path() / "absent.json";
+  CHECK_USAGE_ERROR(load_config(file),
+                    "cannot read '" + file.string() + "': No such file or directory");
+}
