@@ -82,7 +82,7 @@ BuildOutput build_program(const Task& task, const Program& program,
   if (out.stage.status == StageStatus::ok) {
     out.binary = dir / "prog";
     out.stage.summary = "built";
-    if (!std::filesystem::is_regular_file(out.binary)) {
+    if (!std::filesystem::is_regular_file(std::filesystem::symlink_status(out.binary))) {
       out.stage.status = StageStatus::failed;
       out.stage.summary = "the compiler exited 0 but wrote no binary";
     }

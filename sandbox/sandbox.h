@@ -30,6 +30,16 @@ struct Limits {
   int64_t output_bytes = 1 << 20;   // per stream; more is discarded and the run killed
 };
 
+// Isolation levels, weakest first. docs/sandbox.md says what each one means.
+//   process_group: own session and process group, rlimits, scrubbed environment.
+//   namespaces:    + user/pid/mount/net/ipc/uts namespaces, a fresh read-only
+//                  mount tree, the sandbox uid, no_new_privs and seccomp.
+//   full:          + cgroup v1 memory and pids limits and the cgroup's peak memory.
+enum class Isolation : int { process_group = 0, namespaces = 1, full = 2 };
+
+// "process-group+rlimits", "namespaces", "full": the form Result::isolation uses.
+const char* to_string(Isolation isolation);
+
 struct Spec {
   std::vector<std::string> argv;  // argv[0] is looked up in the spec's PATH
   std::filesystem::path workdir;  // must exist; the command's cwd and HOME
@@ -38,11 +48,22 @@ struct Spec {
   std::vector<std::pair<std::string, std::string>> env;
   std::optional<std::filesystem::path> stdin_file;  // /dev/null when absent
   Limits limits;
-  std::vector<std::filesystem::path> read_only;  // visible read-only (when isolated)
-  std::vector<std::filesystem::path> writable;   // visible read-write (when isolated)
+  // With isolation, the command sees only the system directories, its work
+  // dir (read-write; run() hands the directory itself to the sandbox uid) and
+  // these paths, at the same places as on the host. They must exist and must
+  // not be symbolic links (a planted symlink could otherwise expose a host
+  // file); writable paths must be writable by the sandbox uid (61000).
+  std::vector<std::filesystem::path> read_only;
+  std::vector<std::filesystem::path> writable;
   bool network = false;
   // When set and it becomes true, the run is killed and reported as cancelled.
   const std::atomic<bool>* cancel = nullptr;
+  // The level to aim for; lower it only for debugging and benchmarks. Where
+  // the kernel refuses a step, run() warns once on stderr and continues at
+  // the next lower level, unless that is below `required` (then the run is a
+  // setup error naming the refused step).
+  Isolation isolation = Isolation::full;
+  Isolation required = Isolation::process_group;
 };
 
 // Fixed set; numeric values are persisted and never renumbered.
@@ -67,12 +88,14 @@ struct Result {
   double cpu_ms = 0;   // user + system of the whole process tree (wait4 rusage)
   double user_ms = 0;
   double sys_ms = 0;
+  // The larger of the biggest process's peak RSS and, with cgroups, the
+  // cgroup's peak during the run (which counts tmpfs and page cache too).
   int64_t peak_memory_kb = 0;
   std::string stdout_text;
   std::string stderr_text;
   bool stdout_truncated = false;
   bool stderr_truncated = false;
-  std::string isolation;    // what was achieved, e.g. "process-group+rlimits"
+  std::string isolation;    // what was achieved: to_string(Isolation)
   std::string setup_error;  // set when termination == setup_error
   // The limit a wall_timeout / cpu_timeout / memory / output_limit run hit, in
   // that limit's unit (ms, ms, MB, bytes); 0 otherwise. Used by describe().

@@ -78,7 +78,7 @@ TEST_CASE("sandbox: exit code is captured", "[sandbox]") {
   CHECK(three.exit_code == 3);
   CHECK_FALSE(three.exited_ok());
   CHECK(three.describe() == "exit 3");
-  CHECK(three.isolation == "process-group+rlimits");
+  CHECK(three.isolation == "full");
 
   Result zero = ratchet::sandbox::run(make_spec(dir, {"true"}));
   CHECK(zero.exited_ok());
@@ -145,7 +145,7 @@ TEST_CASE("sandbox: argv[0] is looked up in the spec's PATH", "[sandbox]") {
   fs::create_directory(dir.path() / "tools");
   fs::path tool = dir.path() / "tools" / "ratchet-hello";
   REQUIRE(ratchet::write_file(tool, "#!/bin/sh\necho hello from tool\n").ok());
-  fs::permissions(tool, fs::perms::owner_all);
+  fs::permissions(tool, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec | fs::perms::others_read | fs::perms::others_exec);
 
   Spec spec = make_spec(dir, {"ratchet-hello"});
   spec.env = {{"PATH", (dir.path() / "tools").string() + ":/usr/bin:/bin"}};
@@ -225,9 +225,8 @@ TEST_CASE("sandbox: background children are killed with the command", "[sandbox]
     Result result = run_sh(dir, "sleep 100.124 & echo $! > bg.pid; exit 0");
     CHECK(result.exited_ok());
     CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(3));
-    pid_t background = std::atoi(slurp(dir.path() / "bg.pid").c_str());
-    REQUIRE(background > 0);
-    CHECK(process_gone(background));
+    // The pid is the one inside the sandbox's pid namespace: look by name.
+    CHECK(std::atoi(slurp(dir.path() / "bg.pid").c_str()) > 0);
     CHECK(processes_with("100.124").empty());
   }
 }
@@ -239,10 +238,26 @@ TEST_CASE("sandbox: double-forked setsid grandchildren are killed", "[sandbox]")
   Result result = run_sh(
       dir, "setsid sh -c 'echo $$ > grandchild.pid; exec sleep 100.456' & sleep 0.5; exit 0");
   CHECK(result.exited_ok());
-  pid_t grandchild = std::atoi(slurp(dir.path() / "grandchild.pid").c_str());
-  REQUIRE(grandchild > 0);  // it did start
-  CHECK(process_gone(grandchild));
+  CHECK(std::atoi(slurp(dir.path() / "grandchild.pid").c_str()) > 0);  // it did start
   CHECK(processes_with("100.456").empty());
+}
+
+TEST_CASE("sandbox: without namespaces, orphans are still collected", "[sandbox]") {
+  TempDir dir("sandbox-test-");
+  Spec spec = make_spec(dir, {"sh", "-c",
+                              "sleep 100.457 & echo $! > bg.pid; "
+                              "setsid sh -c 'echo $$ > grandchild.pid; exec sleep 100.457' & "
+                              "sleep 0.5; exit 0"});
+  spec.isolation = ratchet::sandbox::Isolation::process_group;
+  Result result = ratchet::sandbox::run(spec);
+  CHECK(result.exited_ok());
+  CHECK(result.isolation == "process-group+rlimits");
+  for (const char* file : {"bg.pid", "grandchild.pid"}) {
+    pid_t pid = std::atoi(slurp(dir.path() / file).c_str());
+    REQUIRE(pid > 0);
+    CHECK(process_gone(pid));
+  }
+  CHECK(processes_with("100.457").empty());
 }
 
 TEST_CASE("sandbox: CPU limit stops a busy loop", "[sandbox]") {
