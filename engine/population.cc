@@ -18,6 +18,10 @@ double ci_low_of(const CandidateRecord& candidate) {
 void Population::add(const CandidateRecord& candidate) {
   if (candidate.status != CandidateStatus::evaluated) return;
   members_.push_back(std::make_shared<const CandidateRecord>(candidate));
+  const CandidateRecord* added = members_.back().get();
+  if (!highest_ || speedup_of(*added) > speedup_of(*highest_)) highest_ = added;
+  bool confident = added->proposer != "baseline" && ci_low_of(*added) > 1.0 + min_effect_;
+  if (confident && (!best_ || speedup_of(*added) > speedup_of(*best_))) best_ = added;
 }
 
 const CandidateRecord& Population::select_parent(const SearchConfig& search,
@@ -46,21 +50,8 @@ bool Population::contains(int64_t id) const {
   return false;
 }
 
-const CandidateRecord* Population::best() const {
-  const CandidateRecord* best = nullptr;
-  for (const auto& member : members_) {
-    if (member->proposer == "baseline" || ci_low_of(*member) <= 1.0 + min_effect_) continue;
-    if (!best || speedup_of(*member) > speedup_of(*best)) best = member.get();
-  }
-  return best;
-}
+const CandidateRecord* Population::best() const { return best_; }
 
-const CandidateRecord* Population::highest() const {
-  const CandidateRecord* best = nullptr;
-  for (const auto& member : members_) {
-    if (!best || speedup_of(*member) > speedup_of(*best)) best = member.get();
-  }
-  return best;
-}
+const CandidateRecord* Population::highest() const { return highest_; }
 
 }  // namespace ratchet

@@ -56,6 +56,10 @@ class Population {
  private:
   double min_effect_;
   Fitness fitness_;
+  // Kept up to date by add(): the progress line asks after every candidate,
+  // and a scan would make each step O(population).
+  const CandidateRecord* best_ = nullptr;
+  const CandidateRecord* highest_ = nullptr;
   std::vector<std::shared_ptr<const CandidateRecord>> members_;
 };
 
