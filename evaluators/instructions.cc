@@ -2,8 +2,9 @@
 
 #include <chrono>
 #include <fmt/format.h>
-#include <tuple>
+#include <map>
 #include <sstream>
+#include <tuple>
 
 #include "common/text.h"
 #include "evaluators/stage_status.h"
@@ -30,34 +31,43 @@ double InstructionCounts::estimated_cycles() const {
 }
 
 Result<InstructionCounts> parse_callgrind_summary(const std::string& stderr_text) {
-  std::vector<std::string> events;
-  std::vector<uint64_t> collected;
+  struct Summary {
+    std::vector<std::string> events;
+    std::vector<uint64_t> collected;
+  };
+  std::map<std::string, Summary> by_process;  // "==123==" prefix → its last summary
   for (const auto& line : split_lines(stderr_text)) {
     if (line.rfind("==", 0) != 0) continue;
+    size_t prefix_end = line.find("==", 2);
+    if (prefix_end == std::string::npos) continue;
+    Summary& summary = by_process[line.substr(0, prefix_end + 2)];
     if (line.find("Events    :") != std::string::npos) {
       std::istringstream in(after_colon(line));
-      events.clear();
-      for (std::string name; in >> name;) events.push_back(name);
+      summary.events.clear();
+      for (std::string name; in >> name;) summary.events.push_back(name);
     } else if (line.find("Collected :") != std::string::npos) {
       std::istringstream in(after_colon(line));
-      collected.clear();
-      for (uint64_t value; in >> value;) collected.push_back(value);
+      summary.collected.clear();
+      for (uint64_t value; in >> value;) summary.collected.push_back(value);
     }
-  }
-  if (events.empty() || collected.empty()) {
-    return fail("no callgrind summary in the output (did valgrind run?)");
   }
   InstructionCounts counts;
   const std::pair<const char*, uint64_t*> fields[] = {
       {"Ir", &counts.ir},     {"Dr", &counts.dr},     {"Dw", &counts.dw},
       {"I1mr", &counts.i1mr}, {"D1mr", &counts.d1mr}, {"D1mw", &counts.d1mw},
       {"ILmr", &counts.ilmr}, {"DLmr", &counts.dlmr}, {"DLmw", &counts.dlmw}};
-  // Callgrind leaves out trailing zero counts.
-  for (size_t i = 0; i < events.size() && i < collected.size(); ++i) {
-    for (const auto& [name, field] : fields) {
-      if (events[i] == name) *field = collected[i];
+  bool found = false;
+  for (const auto& [process, summary] : by_process) {
+    if (summary.events.empty() || summary.collected.empty()) continue;
+    found = true;
+    // Callgrind leaves out trailing zero counts.
+    for (size_t i = 0; i < summary.events.size() && i < summary.collected.size(); ++i) {
+      for (const auto& [name, field] : fields) {
+        if (summary.events[i] == name) *field += summary.collected[i];
+      }
     }
   }
+  if (!found) return fail("no callgrind summary in the output (did valgrind run?)");
   if (counts.ir == 0) return fail("callgrind counted no instructions");
   return counts;
 }
@@ -67,7 +77,8 @@ CountedRun count_instructions(const TimedCommand& command, const std::filesystem
                               const std::atomic<bool>* cancel) {
   TimedCommand counted = command;
   counted.binary = "valgrind";
-  counted.args = {"--tool=callgrind", "--cache-sim=yes", "--callgrind-out-file=/dev/null"};
+  counted.args = {"--tool=callgrind", "--cache-sim=yes", "--trace-children=yes",
+                  "--callgrind-out-file=/dev/null"};
   for (const auto& function : functions) counted.args.push_back("--toggle-collect=" + function);
   counted.args.push_back(command.binary.string());
   counted.args.insert(counted.args.end(), command.args.begin(), command.args.end());

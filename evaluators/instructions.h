@@ -37,9 +37,12 @@ struct InstructionCounts {
   double estimated_cycles() const;
 };
 
-// Reads callgrind's closing "Events : …" / "Collected : …" lines from its
-// stderr. The last summary wins: valgrind prints it after the program has
-// exited, so a program cannot forge one that comes later.
+// Reads callgrind's closing "==PID== Events : …" / "==PID== Collected : …"
+// lines from its stderr and adds up the processes (children are traced, so
+// work moved into a forked child still counts). Per process the last summary
+// wins: valgrind prints it after the program has exited, so a program cannot
+// forge one that comes later; a forged line for a made-up process can only
+// add to the count, never make a program look faster.
 Result<InstructionCounts> parse_callgrind_summary(const std::string& stderr_text);
 
 struct CountedRun {

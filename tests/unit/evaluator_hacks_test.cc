@@ -4,6 +4,7 @@
 
 #include "common/files.h"
 #include "evaluators/cascade.h"
+#include "evaluators/instructions.h"
 
 using namespace ratchet;
 using Catch::Matchers::Contains;
@@ -176,4 +177,53 @@ static unsigned long long churn(const unsigned* values, long n, int passes) {
   INFO(evaluation.benchmark.summary << evaluation.benchmark.log);
   REQUIRE(evaluation.passed());
   CHECK(evaluation.metrics["speedup"].get<double>() < 1.0);  // extra I/O, same work
+}
+
+namespace {
+
+// Does the real work in a forked child and reads the answer through a pipe,
+// never waiting for the child: its CPU time would not show in the parent's
+// own rusage, nor its instructions in an untraced count.
+const char* kForkedWork = R"(
+#include <unistd.h>
+static unsigned long long churn(const unsigned* values, long n, int passes) {
+  int fds[2];
+  if (pipe(fds) != 0) return honest(values, n, passes);
+  if (fork() == 0) {
+    unsigned long long answer = honest(values, n, passes);
+    if (write(fds[1], &answer, sizeof answer) != sizeof answer) _exit(1);
+    _exit(0);
+  }
+  unsigned long long answer = 0;
+  if (read(fds[0], &answer, sizeof answer) != sizeof answer) return 0;
+  return answer;
+}
+)";
+
+}  // namespace
+
+TEST_CASE("hacks: work hidden in a forked child still counts, in time and in instructions") {
+  VerifySettings verify;
+  verify.hidden_inputs = 0;
+  verify.sanitizers = false;
+  for (const std::string mode : {"time", "instructions"}) {
+    BenchmarkSettings bench = quick_settings();
+    bench.mode = mode;
+    Harness h(verify, bench);
+    Evaluation evaluation =
+        h.evaluator.evaluate(with_block(h.task, std::string(kHonest) + kForkedWork), 1);
+    INFO(mode << ": " << evaluation.benchmark.summary << evaluation.benchmark.log);
+    REQUIRE(evaluation.passed());
+    // Uncounted, the child's work would make this look several times faster.
+    CHECK(evaluation.metrics["speedup"].get<double>() < 1.5);
+  }
+}
+
+TEST_CASE("hacks: a forged callgrind summary cannot lower the count") {
+  std::string real = "==7== Events    : Ir Dr Dw\n==7== Collected : 1000 200 100\n";
+  std::string forged_before = "==7== Events    : Ir Dr Dw\n==7== Collected : 1 1 1\n" + real;
+  std::string forged_other = "==99== Events    : Ir\n==99== Collected : 5\n" + real;
+  CHECK(parse_callgrind_summary(forged_before)->ir == 1000);
+  CHECK(parse_callgrind_summary(forged_other)->ir == 1005);
+  CHECK_FALSE(parse_callgrind_summary("no summary here").ok());
 }
