@@ -20,6 +20,19 @@ CandidateStatus status_of(const Evaluation& evaluation) {
   return CandidateStatus::evaluated;
 }
 
+// How the AST-aware rewriters parse this task's files: its language, fixed
+// flags and the program's flags; text edits are re-parsed too.
+RewriteContext rewrite_context(const Task& task, const Program& program) {
+  RewriteContext context;
+  context.language = task.language;
+  context.flags = task.fixed_flags;
+  context.flags.insert(context.flags.end(), program.flags.begin(), program.flags.end());
+  context.compiler = task.compiler;
+  context.directory = task.dir;
+  context.validate = true;
+  return context;
+}
+
 nlohmann::json stage_artifact(const StageResult& stage) {
   nlohmann::json json = {{"status", to_string(stage.status)},
                          {"summary", stage.summary},
@@ -121,8 +134,25 @@ void Campaign::resume_from_database(const CampaignRecord& record) {
                              record.id, counts.done));
 }
 
+// LLM hook: the llm_calls row of a proposal names the candidate it became.
+void Campaign::link_llm_call(const Proposal& proposal, const CandidateRecord& candidate) {
+  if (proposal.llm_call_id && candidate.id != 0) {
+    db_.set_llm_call_candidate(*proposal.llm_call_id, candidate.id);
+  }
+}
+
+// LLM hook: a proposer may end the campaign (budget spent, endpoints down).
+std::string Campaign::proposer_stop_reason() const {
+  for (const auto& entry : proposers_) {
+    std::string reason = entry.proposer->stop_reason();
+    if (!reason.empty()) return reason;
+  }
+  return "";
+}
+
 bool Campaign::budget_left() const {
   if (stop_ || exhausted_) return false;
+  if (!proposer_stop_reason().empty()) return false;
   if (progress_.counts().done >= config_.max_evals) return false;
   if (config_.max_wall_seconds > 0) {
     double elapsed =
@@ -169,8 +199,10 @@ void Campaign::step() {
   // 1. Select: a parent from the population (exploit or explore).
   const CandidateRecord& parent = population_.select_parent(config_.search, rng_);
   // 2. Propose: an edit from a proposer drawn by weight.
-  std::optional<Proposal> proposal = pick_proposer(proposers_, rng_).propose({task_, parent, rng_});
+  std::optional<Proposal> proposal =
+      pick_proposer(proposers_, rng_).propose({task_, parent, rng_, &db_, campaign_id_});
   if (!proposal) return;
+  if (!proposal->note.empty()) progress_.note(proposal->note);  // e.g. an endpoint failed
   CandidateRecord candidate;
   candidate.campaign_id = campaign_id_;
   candidate.parent_id = parent.id;
@@ -178,10 +210,15 @@ void Campaign::step() {
   candidate.proposer = proposal->proposer;
   candidate.model = proposal->model;
   // 3. Rewrite: the parent's program with the edit applied, or why not.
-  Result<Program> child = apply_edit(parent.program, proposal->edit, genes_);
+  // (An LLM answer that held no usable edit arrives already refused.)
+  Result<Program> child = !proposal->refusal.empty()
+                              ? Result<Program>(fail(proposal->refusal))
+                              : apply_edit(parent.program, proposal->edit, genes_,
+                                           rewrite_context(task_, parent.program));
   if (!child) {
     candidate.program = parent.program;
-    return record_refusal(candidate, child.error());
+    record_refusal(candidate, child.error());
+    return link_llm_call(*proposal, candidate);
   }
   candidate.program = std::move(*child);
   // 4. Dedupe: the same program is never built twice.
@@ -195,6 +232,7 @@ void Campaign::step() {
   consecutive_duplicates_ = 0;
   // 5. Record: the candidate exists from now on, pending.
   db_.insert_candidate(candidate);
+  link_llm_call(*proposal, candidate);
   // 6-7. Evaluate in the sandbox (build → verify → benchmark) and record.
   evaluate_and_record(candidate);
   if (stop_) return;
@@ -228,6 +266,7 @@ CampaignOutcome Campaign::run() {
   outcome.campaign_id = campaign_id_;
   outcome.interrupted = stop_.load();
   outcome.exhausted = exhausted_;
+  outcome.stop_reason = proposer_stop_reason();
   if (const CandidateRecord* best = population_.best()) {
     outcome.best = *best;
     if (!outcome.interrupted) outcome.confirmation = confirm_best(*outcome.best);

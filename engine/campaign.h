@@ -36,6 +36,7 @@ struct CampaignOutcome {
   std::optional<CandidateRecord> baseline;
   ProgressCounts counts;
   double seconds = 0;
+  std::string stop_reason;  // a proposer ended it early (LLM budget, endpoints down)
 };
 
 class Campaign {
@@ -56,6 +57,10 @@ class Campaign {
   void evaluate_and_record(CandidateRecord& candidate);
   void record_refusal(CandidateRecord& candidate, const std::string& reason);
   bool budget_left() const;
+  // LLM hooks (engine/llm_proposer.h): link a call to its candidate; a
+  // proposer's request to stop.
+  void link_llm_call(const Proposal& proposal, const CandidateRecord& candidate);
+  std::string proposer_stop_reason() const;
   void resume_from_database(const CampaignRecord& record);
   nlohmann::json confirm_best(CandidateRecord& best);
 

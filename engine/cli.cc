@@ -16,6 +16,8 @@ const CommandEntry kCommands[] = {
     {"db", add_db_command},
     {"measure", add_measure_command},
     {"sandbox", add_sandbox_command},
+    {"rewrite", add_rewrite_command},
+    {"ir", add_ir_command},
 };
 
 }  // namespace

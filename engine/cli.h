@@ -24,6 +24,8 @@ void add_task_command(CLI::App& app, int& exit_code);
 void add_db_command(CLI::App& app, int& exit_code);
 void add_measure_command(CLI::App& app, int& exit_code);
 void add_sandbox_command(CLI::App& app, int& exit_code);
+void add_rewrite_command(CLI::App& app, int& exit_code);
+void add_ir_command(CLI::App& app, int& exit_code);
 
 // Parses argv and runs the command. Returns the process exit code: 0
 // success, 2 usage or configuration error, 1 runtime failure. Errors are

@@ -2,6 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <cctype>
+#include <optional>
+
 #include "common/json_config.h"
 #include "common/result.h"
 
@@ -24,11 +27,110 @@ void read_search(JsonObjectReader search, SearchConfig& config) {
 
 ProposerConfig read_proposer(JsonObjectReader reader) {
   ProposerConfig proposer;
-  proposer.kind = reader.choice_or("kind", {"flags"}, "flags");
+  proposer.kind = reader.choice_or("kind", {"flags", "llm"}, "flags");
   proposer.weight = reader.number_or("weight", 1.0, 0.0, 1e6);
   proposer.max_genes = static_cast<int>(reader.integer_or("max_genes", 2, 1, 16));
   reader.finish();
   return proposer;
+}
+
+// ---- llm -------------------------------------------------------------------
+
+bool valid_env_name(const std::string& name) {
+  if (name.empty() || std::isdigit(static_cast<unsigned char>(name[0]))) return false;
+  for (char c : name) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_') return false;
+  }
+  return true;
+}
+
+// Refuses what looks like a key pasted where its variable's name belongs,
+// without repeating the value (it may be a real key).
+std::optional<std::string> check_api_key_env(const std::string& name) {
+  if (name.empty()) return std::nullopt;
+  bool looks_like_key = name.starts_with("sk-") || name.starts_with("sk_") || name.size() > 64;
+  if (looks_like_key || !valid_env_name(name)) {
+    return std::string("the NAME of an environment variable holding the key (letters, digits, "
+                       "_), not the key itself; got a value of ") +
+           std::to_string(name.size()) + " characters";
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> check_base_url(const std::string& url) {
+  if (url.starts_with("http://") || url.starts_with("https://")) return std::nullopt;
+  return std::string("an http:// or https:// URL");
+}
+
+LlmModelConfig read_llm_model(JsonObjectReader reader) {
+  LlmModelConfig model;
+  model.base_url = reader.string("base_url");
+  if (auto problem = check_base_url(model.base_url)) {
+    reader.fail("base_url", *problem + ", got \"" + model.base_url + "\"");
+  }
+  model.model = reader.string("model");
+  if (model.model.empty()) reader.fail("model", "a model name");
+  model.api_key_env = reader.string_or("api_key_env", "");
+  if (auto problem = check_api_key_env(model.api_key_env)) {
+    usage_error(fmt::format("{}: key '{}': expected {}", reader.file(),
+                            reader.key_path("api_key_env"), *problem));
+  }
+  model.kind = reader.choice_or("kind", {"openai", "anthropic"}, "openai");
+  model.weight = reader.number_or("weight", model.weight, 0.0, 1e6);
+  model.temperature = reader.number_or("temperature", model.temperature, 0.0, 2.0);
+  model.max_tokens =
+      static_cast<int>(reader.integer_or("max_tokens", model.max_tokens, 1, 1'000'000));
+  model.timeout_ms =
+      static_cast<int>(reader.integer_or("timeout_ms", model.timeout_ms, 100, 3'600'000));
+  model.concurrency =
+      static_cast<int>(reader.integer_or("concurrency", model.concurrency, 1, 1024));
+  model.requests_per_minute =
+      static_cast<int>(reader.integer_or("requests_per_minute", 0, 0, 1'000'000));
+  model.tokens_per_minute = reader.integer_or("tokens_per_minute", 0, 0, INT64_MAX);
+  model.price_in = reader.number_or("price_in", 0.0, 0.0, 1e6);
+  model.price_out = reader.number_or("price_out", 0.0, 0.0, 1e6);
+  reader.finish();
+  return model;
+}
+
+void read_llm(JsonObjectReader reader, LlmConfig& llm, const std::filesystem::path& base) {
+  for (auto& model : reader.objects("models")) llm.models.push_back(read_llm_model(model));
+  if (auto budget = reader.object("budget")) {
+    llm.max_tokens = budget->integer_or("max_tokens", 0, 0, INT64_MAX);
+    llm.max_cost_usd = budget->number_or("max_cost_usd", 0.0, 0.0, 1e9);
+    budget->finish();
+  }
+  llm.on_all_down = reader.choice_or("on_all_down", {"continue", "stop"}, "continue");
+  llm.store_text = reader.boolean_or("store_text", true);
+  if (auto templates = reader.object("templates")) {
+    llm.system_template = templates->string_or("system", "");
+    llm.user_template = templates->string_or("user", "");
+    templates->finish();
+  }
+  if (auto replay = reader.object("replay")) {
+    llm.replay_mode = replay->choice_or("mode", {"off", "record", "replay"}, "off");
+    std::string path = replay->string_or("path", "");
+    if (llm.replay_mode != "off" && path.empty()) {
+      replay->fail("path", "a file path for the exchange cache");
+    }
+    if (!path.empty()) {
+      llm.replay_path = path;
+      if (llm.replay_path.is_relative()) llm.replay_path = base / llm.replay_path;
+    }
+    replay->finish();
+  }
+  if (auto retries = reader.object("retries")) {
+    llm.max_attempts =
+        static_cast<int>(retries->integer_or("max_attempts", llm.max_attempts, 1, 100));
+    llm.max_retry_seconds = retries->number_or("max_seconds", llm.max_retry_seconds, 0.0, 86'400);
+    retries->finish();
+  }
+  double total = 0;
+  for (const auto& model : llm.models) total += model.weight;
+  if (!llm.models.empty() && total <= 0) {
+    reader.fail("models", "at least one model with weight above 0");
+  }
+  reader.finish();
 }
 
 void read_benchmark(JsonObjectReader reader, BenchmarkSettings& settings) {
@@ -87,8 +189,37 @@ CampaignConfig load_config(const std::filesystem::path& file) {
   if (auto verification = root.object("verification")) {
     read_verification(*verification, config.verification);
   }
+  if (auto llm = root.object("llm")) read_llm(*llm, config.llm, file.parent_path());
+  bool wants_llm = false;
+  for (const auto& proposer : config.proposers) wants_llm = wants_llm || proposer.kind == "llm";
+  if (wants_llm && config.llm.models.empty()) {
+    root.fail("llm", "an \"llm\" section with at least one model (a proposer of kind \"llm\" "
+                     "is configured)");
+  }
   root.finish();
   return config;
+}
+
+void add_llm_shortcut(CampaignConfig& config, const std::string& base_url,
+                      const std::string& model, const std::string& api_key_env) {
+  if (auto problem = check_base_url(base_url)) {
+    usage_error("--llm-base-url: expected " + *problem + ", got \"" + base_url + "\"");
+  }
+  if (model.empty()) usage_error("--llm-model: expected a model name");
+  if (auto problem = check_api_key_env(api_key_env)) {
+    usage_error("--llm-api-key-env: expected " + *problem);
+  }
+  LlmModelConfig entry;
+  entry.base_url = base_url;
+  entry.model = model;
+  entry.api_key_env = api_key_env;
+  config.llm.models.push_back(entry);
+  for (const auto& proposer : config.proposers) {
+    if (proposer.kind == "llm") return;
+  }
+  ProposerConfig llm;
+  llm.kind = "llm";
+  config.proposers.push_back(llm);
 }
 
 }  // namespace ratchet

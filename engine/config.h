@@ -26,6 +26,39 @@ struct ProposerConfig {
   int max_genes = 2;  // flags: genes changed per mutation, 1..max_genes
 };
 
+// One LLM endpoint + model. The key is never in the config: `api_key_env`
+// names the environment variable read at request time ("" = no key, for
+// local servers).
+struct LlmModelConfig {
+  std::string base_url;  // e.g. https://api.openai.com/v1 or http://127.0.0.1:8080/v1
+  std::string model;
+  std::string api_key_env;
+  std::string kind = "openai";  // openai (chat completions) | anthropic (messages)
+  double weight = 1.0;          // how often this model is drawn (ensembles)
+  double temperature = 0.7;
+  int max_tokens = 4096;        // per answer
+  int timeout_ms = 120'000;     // per attempt
+  int concurrency = 4;          // requests in flight to this endpoint
+  int requests_per_minute = 0;  // 0: no limit
+  int64_t tokens_per_minute = 0;
+  double price_in = 0;   // USD per million prompt tokens
+  double price_out = 0;  // USD per million completion tokens
+};
+
+struct LlmConfig {
+  std::vector<LlmModelConfig> models;
+  int64_t max_tokens = 0;     // campaign budget, prompt + completion; 0: none
+  double max_cost_usd = 0;    // 0: none
+  std::string on_all_down = "continue";  // continue (built-in proposers) | stop
+  bool store_text = true;     // keep prompt and response text in llm_calls
+  std::string system_template;  // "" = built-in (engine/llm/prompt.h)
+  std::string user_template;
+  std::string replay_mode = "off";  // off | record | replay
+  std::filesystem::path replay_path;
+  int max_attempts = 5;            // per call, first attempt included
+  double max_retry_seconds = 120;  // per call, backoff included
+};
+
 struct CampaignConfig {
   std::filesystem::path file;
   std::string name;
@@ -37,10 +70,17 @@ struct CampaignConfig {
   std::vector<ProposerConfig> proposers;
   BenchmarkSettings benchmark;
   VerifySettings verification;
+  LlmConfig llm;
   nlohmann::json raw;  // as written, for the database
 };
 
 // Throws a usage FatalError (exit 2) for anything wrong with the file.
 CampaignConfig load_config(const std::filesystem::path& file);
+
+// `ratchet run --llm-base-url URL --llm-model NAME --llm-api-key-env VAR`:
+// adds one OpenAI-compatible model and, when no proposer of kind "llm" is
+// configured, an "llm" proposer. Throws a usage FatalError for a bad value.
+void add_llm_shortcut(CampaignConfig& config, const std::string& base_url,
+                      const std::string& model, const std::string& api_key_env);
 
 }  // namespace ratchet

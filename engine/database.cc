@@ -13,6 +13,7 @@
 
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <array>
 #include <stdexcept>
 #include <unordered_map>
@@ -32,7 +33,7 @@ namespace {
 // Append only: never edit a migration that has shipped. The `meta` table and
 // its ('application', 'ratchet') row are permanent: open() relies on them to
 // recognise our files, whatever the version.
-constexpr std::array<const char*, 1> kMigrations = {
+constexpr std::array<const char*, 2> kMigrations = {
     // 1: the initial schema.
     R"sql(
 CREATE TABLE meta (
@@ -99,6 +100,32 @@ CREATE TABLE samples (
   candidate_wall_ms REAL NOT NULL,
   PRIMARY KEY (candidate_id, pair)
 ) WITHOUT ROWID;
+)sql",
+    // 2: LLM calls (accounting and audit) and the failure lookup for prompts.
+    R"sql(
+CREATE TABLE llm_calls (
+  id INTEGER PRIMARY KEY,
+  campaign_id INTEGER NOT NULL REFERENCES campaigns (id),
+  candidate_id INTEGER REFERENCES candidates (id),
+  model TEXT NOT NULL,
+  endpoint TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  status TEXT NOT NULL,
+  http_status INTEGER NOT NULL,
+  tokens_in INTEGER NOT NULL,
+  tokens_out INTEGER NOT NULL,
+  latency_ms REAL NOT NULL,
+  retries INTEGER NOT NULL,
+  cost_usd REAL NOT NULL,
+  request_key TEXT NOT NULL,
+  prompt TEXT,
+  response TEXT,
+  error TEXT NOT NULL,
+  created_at TEXT NOT NULL
+);
+CREATE INDEX llm_calls_by_campaign ON llm_calls (campaign_id);
+-- recent_failures: newest rows of one status within a campaign (rowid last).
+CREATE INDEX candidates_by_campaign_status ON candidates (campaign_id, status);
 )sql",
 };
 
@@ -898,8 +925,126 @@ DatabaseStats Database::stats() const {
           {query.text(0), query.integer(1), query.real(2), query.real(3), query.real(4)});
     }
   }
+  {
+    Statement query = impl_->prepare(
+        "SELECT model, count(*), coalesce(sum(status <> 'ok'), 0), coalesce(sum(tokens_in), 0), "
+        "coalesce(sum(tokens_out), 0), coalesce(sum(cost_usd), 0), coalesce(avg(latency_ms), 0) "
+        "FROM llm_calls GROUP BY model ORDER BY model",
+        what);
+    while (query.step()) {
+      stats.llm_by_model.push_back({query.text(0), query.integer(1), query.integer(2),
+                                    query.integer(3), query.integer(4), query.real(5),
+                                    query.real(6)});
+    }
+  }
   snapshot.commit();
   return stats;
+}
+
+// ---- LLM calls -------------------------------------------------------------
+
+int64_t Database::insert_llm_call(LlmCallRecord& call) {
+  Statement insert = impl_->prepare(
+      "INSERT INTO llm_calls (campaign_id, candidate_id, model, endpoint, kind, status, "
+      "http_status, tokens_in, tokens_out, latency_ms, retries, cost_usd, request_key, prompt, "
+      "response, error, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, "
+      "?13, ?14, ?15, ?16, " RATCHET_SQL_NOW ") RETURNING id, created_at",
+      "recording an LLM call");
+  insert.bind_int(1, call.campaign_id)
+      .bind_optional_int(2, call.candidate_id)
+      .bind_text(3, call.model)
+      .bind_text(4, call.endpoint)
+      .bind_text(5, call.kind)
+      .bind_text(6, call.status)
+      .bind_int(7, call.http_status)
+      .bind_int(8, call.tokens_in)
+      .bind_int(9, call.tokens_out)
+      .bind_real(10, call.latency_ms)
+      .bind_int(11, call.retries)
+      .bind_real(12, call.cost_usd)
+      .bind_text(13, call.request_key);
+  if (call.prompt) insert.bind_text(14, *call.prompt);
+  if (call.response) insert.bind_text(15, *call.response);
+  insert.bind_text(16, call.error);
+  insert.step();
+  call.id = insert.integer(0);
+  call.created_at = insert.text(1);
+  insert.run();
+  return call.id;
+}
+
+void Database::set_llm_call_candidate(int64_t call_id, int64_t candidate_id) {
+  impl_->prepare("UPDATE llm_calls SET candidate_id = ?2 WHERE id = ?1",
+                 "linking an LLM call to its candidate")
+      .bind_int(1, call_id)
+      .bind_int(2, candidate_id)
+      .run();
+  impl_->expect_changed("set_llm_call_candidate", "LLM call", call_id);
+}
+
+std::vector<LlmCallRecord> Database::llm_calls(int64_t campaign_id) const {
+  Statement query = impl_->prepare(
+      "SELECT id, campaign_id, candidate_id, model, endpoint, kind, status, http_status, "
+      "tokens_in, tokens_out, latency_ms, retries, cost_usd, request_key, prompt, response, "
+      "error, created_at FROM llm_calls WHERE campaign_id = ?1 ORDER BY id",
+      "listing LLM calls");
+  query.bind_int(1, campaign_id);
+  std::vector<LlmCallRecord> calls;
+  while (query.step()) {
+    LlmCallRecord c;
+    c.id = query.integer(0);
+    c.campaign_id = query.integer(1);
+    c.candidate_id = query.optional_integer(2);
+    c.model = query.text(3);
+    c.endpoint = query.text(4);
+    c.kind = query.text(5);
+    c.status = query.text(6);
+    c.http_status = query.integer(7);
+    c.tokens_in = query.integer(8);
+    c.tokens_out = query.integer(9);
+    c.latency_ms = query.real(10);
+    c.retries = query.integer(11);
+    c.cost_usd = query.real(12);
+    c.request_key = query.text(13);
+    if (!query.is_null(14)) c.prompt = query.text(14);
+    if (!query.is_null(15)) c.response = query.text(15);
+    c.error = query.text(16);
+    c.created_at = query.text(17);
+    calls.push_back(std::move(c));
+  }
+  return calls;
+}
+
+LlmUsage Database::llm_usage(int64_t campaign_id) const {
+  Statement query = impl_->prepare(
+      "SELECT count(*), coalesce(sum(status <> 'ok'), 0), coalesce(sum(tokens_in), 0), "
+      "coalesce(sum(tokens_out), 0), coalesce(sum(cost_usd), 0), coalesce(avg(latency_ms), 0) "
+      "FROM llm_calls WHERE campaign_id = ?1",
+      "summing LLM usage");
+  query.bind_int(1, campaign_id);
+  query.step();
+  return {"", query.integer(0), query.integer(1), query.integer(2), query.integer(3),
+          query.real(4), query.real(5)};
+}
+
+std::vector<CandidateRecord> Database::recent_failures(int64_t campaign_id, int limit) const {
+  if (limit <= 0) return {};
+  std::vector<CandidateRecord> result;
+  for (CandidateStatus status : {CandidateStatus::refused, CandidateStatus::build_failed,
+                                 CandidateStatus::verify_failed,
+                                 CandidateStatus::benchmark_failed}) {
+    Statement query = impl_->prepare(
+        "SELECT " RATCHET_CANDIDATE_COLUMNS " FROM candidates c INDEXED BY "
+        "candidates_by_campaign_status WHERE c.campaign_id = ?1 AND c.status = ?2 "
+        "ORDER BY c.id DESC LIMIT ?3",
+        "reading recent failures");
+    query.bind_int(1, campaign_id).bind_int(2, static_cast<int>(status)).bind_int(3, limit);
+    for (auto& candidate : impl_->read_candidates(query)) result.push_back(std::move(candidate));
+  }
+  std::sort(result.begin(), result.end(),
+            [](const CandidateRecord& a, const CandidateRecord& b) { return a.id > b.id; });
+  if (result.size() > static_cast<size_t>(limit)) result.resize(static_cast<size_t>(limit));
+  return result;
 }
 
 #undef RATCHET_SQL_NOW

@@ -83,6 +83,40 @@ struct CandidateRecord {
 // Raw benchmark pairs are stored as the evaluators produce them.
 using SampleRecord = BenchmarkSample;
 
+// One call to an LLM endpoint (table llm_calls). Never holds an API key: the
+// endpoint is the configured base URL, errors are redacted by the client.
+struct LlmCallRecord {
+  int64_t id = 0;
+  int64_t campaign_id = 0;
+  std::optional<int64_t> candidate_id;  // set once the proposal became a candidate
+  std::string model;
+  std::string endpoint;  // base URL
+  std::string kind;      // openai | anthropic | replay
+  std::string status;    // ok | http_error | timeout | connection | truncated | malformed | no_key | replay_miss
+  int64_t http_status = 0;
+  int64_t tokens_in = 0;
+  int64_t tokens_out = 0;
+  double latency_ms = 0;
+  int64_t retries = 0;
+  double cost_usd = 0;
+  std::string request_key;              // replay cache key
+  std::optional<std::string> prompt;    // absent when store_text is off
+  std::optional<std::string> response;
+  std::string error;
+  std::string created_at;
+};
+
+// Calls, tokens and cost of one model (or of a whole campaign: model "").
+struct LlmUsage {
+  std::string model;
+  int64_t calls = 0;
+  int64_t failed = 0;
+  int64_t tokens_in = 0;
+  int64_t tokens_out = 0;
+  double cost_usd = 0;
+  double latency_ms = 0;  // mean over calls
+};
+
 struct DatabaseStats {
   struct StatusCount {
     std::string status;
@@ -104,6 +138,7 @@ struct DatabaseStats {
   std::vector<StatusCount> by_status;        // CandidateStatus names
   std::vector<StatusCount> failures_by_stage;  // "build", "verify", "benchmark"
   std::vector<TaskBest> best_per_task;
+  std::vector<LlmUsage> llm_by_model;  // every campaign, by model name
 };
 
 // One connection to the database file. Not thread-safe: use one Database per
@@ -156,6 +191,15 @@ class Database {
   std::vector<SampleRecord> samples(int64_t candidate_id) const;  // by pair
 
   DatabaseStats stats() const;
+
+  // ---- LLM calls (schema 2) ----
+  int64_t insert_llm_call(LlmCallRecord& call);  // fills id, created_at
+  void set_llm_call_candidate(int64_t call_id, int64_t candidate_id);
+  std::vector<LlmCallRecord> llm_calls(int64_t campaign_id) const;  // by id
+  LlmUsage llm_usage(int64_t campaign_id) const;                    // model ""
+  // The latest refused or failed candidates of a campaign, newest first
+  // (evidence for the next prompt); an index walk, flat in campaign size.
+  std::vector<CandidateRecord> recent_failures(int64_t campaign_id, int limit) const;
 
   const std::filesystem::path& path() const { return path_; }
 

@@ -167,6 +167,27 @@ int show(const DbOptions& options) {
   return kExitOk;
 }
 
+nlohmann::json llm_json(const std::vector<LlmUsage>& models) {
+  nlohmann::json by_model = nlohmann::json::object();
+  LlmUsage total;
+  for (const auto& m : models) {
+    by_model[m.model] = {{"calls", m.calls},         {"failed", m.failed},
+                         {"tokens_in", m.tokens_in}, {"tokens_out", m.tokens_out},
+                         {"cost_usd", m.cost_usd},   {"mean_latency_ms", m.latency_ms}};
+    total.calls += m.calls;
+    total.failed += m.failed;
+    total.tokens_in += m.tokens_in;
+    total.tokens_out += m.tokens_out;
+    total.cost_usd += m.cost_usd;
+  }
+  return {{"calls", total.calls},
+          {"failed", total.failed},
+          {"tokens_in", total.tokens_in},
+          {"tokens_out", total.tokens_out},
+          {"cost_usd", total.cost_usd},
+          {"by_model", by_model}};
+}
+
 int stats(const DbOptions& options) {
   Database db = Database::open(options.db, /*create=*/false);
   DatabaseStats s = db.stats();
@@ -189,7 +210,8 @@ int stats(const DbOptions& options) {
                            {"duplicates_skipped", s.duplicates_skipped},
                            {"by_status", by_status},
                            {"failures_by_stage", failures},
-                           {"best_per_task", best}};
+                           {"best_per_task", best},
+                           {"llm", llm_json(s.llm_by_model)}};
     std::cout << json.dump(2) << "\n";
     return kExitOk;
   }
@@ -206,6 +228,14 @@ int stats(const DbOptions& options) {
   for (const auto& entry : s.best_per_task) {
     std::cout << fmt::format("  {:<12} #{:<6} {:.3f}x [{:.3f}, {:.3f}]\n", entry.task,
                              entry.candidate_id, entry.speedup, entry.ci_low, entry.ci_high);
+  }
+  std::cout << "llm calls by model:\n";
+  if (s.llm_by_model.empty()) std::cout << "  (none)\n";
+  for (const auto& m : s.llm_by_model) {
+    std::cout << fmt::format("  {:<24} calls {:<5} failed {:<4} tokens in {:<8} out {:<8} "
+                             "${:.4f}  mean {:.0f} ms\n",
+                             m.model, m.calls, m.failed, m.tokens_in, m.tokens_out, m.cost_usd,
+                             m.latency_ms);
   }
   return kExitOk;
 }

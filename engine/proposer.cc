@@ -1,25 +1,32 @@
 #include "engine/proposer.h"
 
 #include "engine/flag_mutator.h"
+#include "engine/llm_proposer.h"
 
 namespace ratchet {
 
 const std::vector<ProposerKind>& proposer_kinds() {
   static const std::vector<ProposerKind> kinds = {
       {"flags", "mutates the compiler flag genome (offline)",
-       [](const ProposerConfig& config, const Task& task) -> std::unique_ptr<Proposer> {
+       [](const ProposerConfig& config, const LlmConfig&,
+          const Task& task) -> std::unique_ptr<Proposer> {
          return std::make_unique<FlagMutator>(task, config.max_genes);
+       }},
+      {"llm", "asks the LLM endpoints of the config's \"llm\" section for SEARCH/REPLACE edits",
+       [](const ProposerConfig& config, const LlmConfig& llm,
+          const Task& task) -> std::unique_ptr<Proposer> {
+         return std::make_unique<LlmProposer>(llm, task, config.max_genes);
        }},
   };
   return kinds;
 }
 
 std::vector<WeightedProposer> make_proposers(const std::vector<ProposerConfig>& configs,
-                                             const Task& task) {
+                                             const Task& task, const LlmConfig& llm) {
   std::vector<WeightedProposer> proposers;
   for (const auto& config : configs) {
     for (const auto& kind : proposer_kinds()) {
-      if (config.kind == kind.name) proposers.push_back({kind.make(config, task), config.weight});
+      if (config.kind == kind.name) proposers.push_back({kind.make(config, llm, task), config.weight});
     }
   }
   return proposers;

@@ -20,12 +20,21 @@ struct ProposalContext {
   const Task& task;
   const CandidateRecord& parent;
   std::mt19937_64& rng;
+  // LLM proposers read evidence (best candidates, recent failures) from the
+  // database and record their calls in it; null in tests of built-ins.
+  Database* db = nullptr;
+  int64_t campaign_id = 0;
 };
 
 struct Proposal {
   Edit edit;
   std::string proposer;  // kind, stored with the candidate
   std::string model;     // LLM model, empty for built-ins
+  // Non-empty: the answer could not be turned into an edit; the candidate is
+  // recorded as refused with this exact reason (it feeds the next prompt).
+  std::string refusal;
+  std::optional<int64_t> llm_call_id;  // the llm_calls row behind this proposal
+  std::string note;                    // a line for the progress log ("" = none)
 };
 
 class Proposer {
@@ -34,6 +43,9 @@ class Proposer {
   virtual std::string kind() const = 0;
   // std::nullopt when it has nothing to offer for this parent.
   virtual std::optional<Proposal> propose(const ProposalContext& context) = 0;
+  // Non-empty once the proposer wants the campaign to stop (an LLM budget
+  // spent, every endpoint down with on_all_down "stop"): the reason.
+  virtual std::string stop_reason() const { return ""; }
 };
 
 struct WeightedProposer {
@@ -44,14 +56,16 @@ struct WeightedProposer {
 struct ProposerKind {
   const char* name;
   const char* help;
-  std::unique_ptr<Proposer> (*make)(const ProposerConfig& config, const Task& task);
+  std::unique_ptr<Proposer> (*make)(const ProposerConfig& config, const LlmConfig& llm,
+                                    const Task& task);
 };
 
 // Every proposer kind ratchet knows, for configs and --help.
 const std::vector<ProposerKind>& proposer_kinds();
 
+// `llm` configures proposers of kind "llm" (none without it).
 std::vector<WeightedProposer> make_proposers(const std::vector<ProposerConfig>& configs,
-                                             const Task& task);
+                                             const Task& task, const LlmConfig& llm = {});
 
 // Draws a proposer by weight.
 Proposer& pick_proposer(std::vector<WeightedProposer>& proposers, std::mt19937_64& rng);

@@ -22,6 +22,9 @@ struct RunOptions {
   std::optional<int64_t> max_evals;
   std::optional<uint64_t> seed;
   bool resume = false;
+  std::string llm_base_url;  // shortcut for one OpenAI-compatible endpoint
+  std::string llm_model;
+  std::string llm_api_key_env;
 };
 
 std::string format_duration(double seconds) {
@@ -35,6 +38,7 @@ void print_summary(const CampaignConfig& config, const CampaignOutcome& outcome,
   const ProgressCounts& c = outcome.counts;
   std::string ending = outcome.interrupted ? "stopped (interrupted; continue with --resume)"
                        : outcome.exhausted ? "finished (proposals kept repeating known programs)"
+                       : !outcome.stop_reason.empty() ? "stopped early: " + outcome.stop_reason
                                            : "finished";
   std::cout << fmt::format(
       "\nratchet: campaign '{}' (#{}) {} after {}\n"
@@ -77,6 +81,14 @@ int run(const RunOptions& options) {
   CampaignConfig config = load_config(options.config);
   if (options.max_evals) config.max_evals = *options.max_evals;
   if (options.seed) config.seed = *options.seed;
+  if (!options.llm_base_url.empty() || !options.llm_model.empty() ||
+      !options.llm_api_key_env.empty()) {
+    if (options.llm_base_url.empty() || options.llm_model.empty()) {
+      usage_error("--llm-base-url and --llm-model go together (and --llm-api-key-env unless the "
+                  "endpoint needs no key)");
+    }
+    add_llm_shortcut(config, options.llm_base_url, options.llm_model, options.llm_api_key_env);
+  }
   Task task = load_task(config.task_dir);
 
   // Refuse a broken task before anything is written to the database.
@@ -87,11 +99,16 @@ int run(const RunOptions& options) {
 
   Database db = Database::open(options.db, /*create=*/true);
   Progress progress(std::cerr, isatty(STDERR_FILENO) != 0, config.max_evals);
-  Campaign campaign(config, task, db, evaluator, make_proposers(config.proposers, task), progress,
+  Campaign campaign(config, task, db, evaluator, make_proposers(config.proposers, task, config.llm), progress,
                     stop);
   campaign.start(options.resume, environment_fingerprint(task.compiler));
   CampaignOutcome outcome = campaign.run();
   print_summary(config, outcome, options.db);
+  if (LlmUsage usage = db.llm_usage(outcome.campaign_id); usage.calls > 0) {
+    std::cout << fmt::format("  llm: {} calls ({} failed), {} tokens in, {} out, ${:.4f}\n",
+                             usage.calls, usage.failed, usage.tokens_in, usage.tokens_out,
+                             usage.cost_usd);
+  }
   return outcome.interrupted ? 130 : kExitOk;
 }
 
@@ -108,6 +125,12 @@ void add_run_command(CLI::App& app, int& exit_code) {
   command->add_option("--seed", options->seed, "Random seed (overrides seed)");
   command->add_flag("--resume", options->resume,
                     "Continue the latest campaign of this name in the database");
+  command->add_option("--llm-base-url", options->llm_base_url,
+                      "OpenAI-compatible endpoint, e.g. http://127.0.0.1:8080/v1 (adds an llm "
+                      "proposer)");
+  command->add_option("--llm-model", options->llm_model, "Model name for --llm-base-url");
+  command->add_option("--llm-api-key-env", options->llm_api_key_env,
+                      "NAME of the environment variable holding the key (never the key)");
   command->callback([options, &exit_code] { exit_code = run(*options); });
 }
 

@@ -1,9 +1,102 @@
 #include "rewriters/apply_edit.h"
 
+#include <nlohmann/json.hpp>
+
+#include "common/regions.h"
+#include "rewriters/clang_parse.h"
+#include "rewriters/function_edit.h"
+#include "rewriters/search_replace.h"
+#include "rewriters/transform_rule.h"
+
 namespace ratchet {
 
+namespace {
+
+bool has_region(const std::string& text) {
+  auto regions = find_regions(text);
+  return regions.ok() && !regions->empty();
+}
+
+// Text edits: every file the edit changed must still parse.
+Result<Program> validated(Result<Program> child, const Program& parent,
+                          const RewriteContext& context) {
+  if (!child || !context.validate) return child;
+  for (const auto& [file, text] : child->files) {
+    auto before = parent.files.find(file);
+    if (before != parent.files.end() && before->second == text) continue;
+    if (Status ok = validate_source(file, text, context); !ok) {
+      return fail("the edited " + file + " does not parse:\n" + ok.error());
+    }
+  }
+  return child;
+}
+
+Result<Program> with_file(const Program& parent, const std::string& file,
+                          Result<std::string> text) {
+  if (!text) return fail(text.error());
+  Program child = parent;
+  child.files[file] = std::move(*text);
+  return child;
+}
+
+Result<Program> apply_transform(const Program& parent, const Edit& edit,
+                                const RewriteContext& context) {
+  std::vector<std::string> files;
+  if (!edit.file.empty()) {
+    auto file = edit_target_file(parent, edit);
+    if (!file) return fail(file.error());
+    files.push_back(*file);
+  } else {
+    for (const auto& [name, text] : parent.files) {
+      if (has_region(text)) files.push_back(name);
+    }
+    if (files.empty()) return fail("no file of the program has an evolvable region");
+  }
+  nlohmann::json json = nlohmann::json::parse(edit.text, nullptr, false);
+  std::string builtin;
+  if (json.is_object() && json.size() == 1 && json.contains("builtin") &&
+      json["builtin"].is_string()) {
+    builtin = json["builtin"];
+  }
+  std::optional<TransformRule> rule;
+  if (builtin.empty()) {
+    auto parsed = parse_rule(edit.text);
+    if (!parsed) return fail(parsed.error());
+    rule = *parsed;
+  }
+  Program child = parent;
+  std::string first_refusal;
+  for (const auto& file : files) {
+    const std::string& text = parent.files.at(file);
+    Result<std::string> rewritten = builtin.empty() ? apply_rule(file, text, *rule, context)
+                                                    : apply_builtin(builtin, file, text, context);
+    if (rewritten) {
+      child.files[file] = std::move(*rewritten);
+    } else if (first_refusal.empty()) {
+      first_refusal = rewritten.error();
+    }
+  }
+  if (child == parent) return fail(first_refusal.empty() ? "the transform changes nothing" : first_refusal);
+  return child;
+}
+
+}  // namespace
+
+Result<std::string> edit_target_file(const Program& parent, const Edit& edit) {
+  if (!edit.file.empty()) {
+    if (!parent.files.count(edit.file)) {
+      return fail("the edit names file '" + edit.file + "', which is not in the program");
+    }
+    return edit.file;
+  }
+  for (const auto& [name, text] : parent.files) {
+    if (has_region(text)) return name;
+  }
+  return fail("no file of the program has an evolvable region");
+}
+
 Result<Program> apply_edit(const Program& parent, const Edit& edit,
-                           const std::vector<Gene>& genes) {
+                           const std::vector<Gene>& genes, const RewriteContext& context) {
   switch (edit.kind) {
     case EditKind::flags: {
       Program child = parent;
@@ -15,8 +108,17 @@ Result<Program> apply_edit(const Program& parent, const Edit& edit,
     }
     case EditKind::diff:
     case EditKind::rewrite:
-    case EditKind::function:
+      return validated(apply_text_edit(parent, edit), parent, context);  // search_replace.h
+    case EditKind::function: {
+      if (edit.symbol.empty()) return fail("a function edit needs the function's name");
+      auto file = edit_target_file(parent, edit);
+      if (!file) return fail(file.error());
+      return with_file(parent, *file,
+                       replace_function(*file, parent.files.at(*file), edit.symbol, edit.text,
+                                        context));
+    }
     case EditKind::transform:
+      return apply_transform(parent, edit, context);
     case EditKind::ir:
       break;
   }

@@ -5,10 +5,22 @@
 #include "common/program.h"
 #include "common/result.h"
 #include "rewriters/flag_genome.h"
+#include "rewriters/rewrite_context.h"
 
 namespace ratchet {
 
+// The rewriter table: flags → the flag genome; diff, rewrite → SEARCH/REPLACE
+// and region rewrites (search_replace.h), re-parsed by clang when
+// `context.validate` is set; function → replace_function (function_edit.h);
+// transform → apply_rule, or apply_builtin when the edit's text is
+// {"builtin": "NAME"} (transform_rule.h); ir → refused for now (the IR genome
+// is a library, llvm_ir.h, not yet linked back into programs).
+// Function and transform edits always parse the file with `context`'s flags.
 Result<Program> apply_edit(const Program& parent, const Edit& edit,
-                           const std::vector<Gene>& genes);
+                           const std::vector<Gene>& genes, const RewriteContext& context = {});
+
+// The file an edit targets: `edit.file`, or the first file (by name) with an
+// evolvable region.
+Result<std::string> edit_target_file(const Program& parent, const Edit& edit);
 
 }  // namespace ratchet

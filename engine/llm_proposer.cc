@@ -1,0 +1,215 @@
+#include "engine/llm_proposer.h"
+
+#include <fmt/format.h>
+
+#include "common/result.h"
+#include "common/text.h"
+#include "engine/progress.h"
+#include "rewriters/apply_edit.h"
+#include "rewriters/search_replace.h"
+
+namespace ratchet {
+
+namespace {
+
+constexpr int kInspirations = 3;
+constexpr int kFailures = 4;
+constexpr size_t kEvidenceBytes = 1'200;
+constexpr size_t kRefusedAnswerBytes = 8'000;
+
+std::string edit_summary(const nlohmann::json& edit) {
+  return edit.is_object() ? edit.value("summary", "") : "";
+}
+
+}  // namespace
+
+LlmProposer::LlmProposer(const LlmConfig& config, const Task& task, int fallback_max_genes)
+    : config_(config), task_(task), fallback_(task, fallback_max_genes) {
+  if (config_.replay_mode == "replay") {
+    auto cache = llm::ReplayCache::load(config_.replay_path);
+    if (!cache) usage_error(cache.error());
+    replay_ = std::move(*cache);
+    return;
+  }
+  if (config_.replay_mode == "record") replay_ = llm::ReplayCache::for_recording(config_.replay_path);
+  llm::RetryPolicy policy;
+  policy.max_attempts = config_.max_attempts;
+  policy.max_seconds = config_.max_retry_seconds;
+  client_ = std::make_unique<llm::LlmClient>(config_.models, policy);
+}
+
+std::optional<size_t> LlmProposer::pick_model(std::mt19937_64& rng) const {
+  double total = 0;
+  std::vector<size_t> up;
+  for (size_t i = 0; i < config_.models.size(); ++i) {
+    if (config_.models[i].weight <= 0) continue;
+    if (client_ && !client_->available(i)) continue;
+    up.push_back(i);
+    total += config_.models[i].weight;
+  }
+  if (up.empty()) return std::nullopt;
+  double x = std::uniform_real_distribution<double>(0, total)(rng);
+  for (size_t i : up) {
+    if (x < config_.models[i].weight) return i;
+    x -= config_.models[i].weight;
+  }
+  return up.back();
+}
+
+llm::PromptInput LlmProposer::gather(const ProposalContext& context,
+                                     const std::string& file) const {
+  const CandidateRecord& parent = context.parent;
+  llm::PromptInput input;
+  input.task = task_.name;
+  input.description = task_.description;
+  input.language = task_.language;
+  input.file = file;
+  input.code = parent.program.files.at(file);
+  input.parent_id = parent.id;
+  input.flags = parent.program.flags;
+  input.metrics = parent.metrics;
+  if (!context.db) return input;
+  for (const CandidateRecord& c : context.db->top(task_.name, kInspirations + 1)) {
+    if (c.id == parent.id || static_cast<int>(input.inspirations.size()) >= kInspirations) continue;
+    auto it = c.program.files.find(file);
+    if (it == c.program.files.end()) continue;
+    input.inspirations.push_back({c.id, "speedup " + format_speedup(c), edit_summary(c.edit),
+                                  llm::region_text(it->second)});
+  }
+  for (const CandidateRecord& c : context.db->recent_failures(context.campaign_id, kFailures)) {
+    input.failures.push_back({c.id, to_string(c.status), edit_summary(c.edit),
+                              llm::failure_evidence(c.artifacts, kEvidenceBytes)});
+  }
+  return input;
+}
+
+llm::CallResult LlmProposer::exchange(size_t model, const llm::ChatRequest& request,
+                                      const std::string& key) {
+  if (!client_) {  // replay
+    llm::CallResult result;
+    result.model = model;
+    if (auto hit = replay_->lookup(key)) {
+      result.answer = hit->answer;
+    } else {
+      result.status = "replay_miss";
+      result.error = fmt::format("replay: the cache {} has no answer left for this request",
+                                 config_.replay_path.string());
+    }
+    return result;
+  }
+  llm::CallResult result = client_->call(model, request);
+  if (result.ok() && replay_) {
+    if (Status recorded = replay_->record(key, config_.models[model].model, result.answer);
+        !recorded) {
+      runtime_error(recorded.error());
+    }
+  }
+  return result;
+}
+
+void LlmProposer::check_budget() {
+  int64_t tokens = usage_.tokens_in + usage_.tokens_out;
+  if (config_.max_tokens > 0 && tokens >= config_.max_tokens) {
+    stop_reason_ = fmt::format("the LLM token budget is spent ({} of {} tokens)", tokens,
+                               config_.max_tokens);
+  } else if (config_.max_cost_usd > 0 && usage_.cost_usd >= config_.max_cost_usd) {
+    stop_reason_ = fmt::format("the LLM cost budget is spent (${:.4f} of ${:.4f})",
+                               usage_.cost_usd, config_.max_cost_usd);
+  }
+}
+
+std::optional<Proposal> LlmProposer::fallback(const ProposalContext& context,
+                                              const std::string& why) {
+  std::optional<Proposal> proposal = fallback_.propose(context);
+  if (proposal) proposal->note = why;
+  return proposal;
+}
+
+std::optional<Proposal> LlmProposer::propose(const ProposalContext& context) {
+  // Budgets count the whole campaign, resumed runs included.
+  if (context.db && usage_campaign_ != context.campaign_id) {
+    usage_ = context.db->llm_usage(context.campaign_id);
+    usage_campaign_ = context.campaign_id;
+  }
+  check_budget();
+  if (!stop_reason_.empty()) return std::nullopt;
+
+  std::optional<size_t> model = pick_model(context.rng);
+  if (!model) {
+    std::string status;
+    for (size_t i = 0; i < config_.models.size(); ++i) {
+      std::string line = client_ ? client_->status_line(i) : "";
+      if (!line.empty()) status += (status.empty() ? "" : "; ") + line;
+    }
+    if (config_.on_all_down == "stop") {
+      stop_reason_ = "every LLM endpoint is down (" + status + ")";
+      return std::nullopt;
+    }
+    bool first = !said_all_down_;
+    said_all_down_ = true;
+    return fallback(context, first ? "every LLM endpoint is down (" + status +
+                                         "); using the built-in flag mutator until one is back"
+                                   : "");
+  }
+  if (said_all_down_) said_all_down_ = false;
+
+  auto file = edit_target_file(context.parent.program, Edit{EditKind::diff});
+  if (!file) return fallback(context, "llm: " + file.error());
+  const LlmModelConfig& chosen = config_.models[*model];
+  llm::ChatRequest request =
+      llm::build_prompt(gather(context, *file), {config_.system_template, config_.user_template},
+                        chosen.temperature, chosen.max_tokens);
+  std::string key = llm::request_key(chosen, request);
+  llm::CallResult result = exchange(*model, request, key);
+
+  // Record the call, success or not, before anything else can fail.
+  LlmCallRecord call;
+  call.campaign_id = context.campaign_id;
+  call.model = chosen.model;
+  call.endpoint = client_ ? chosen.base_url : "replay:" + config_.replay_path.string();
+  call.kind = client_ ? chosen.kind : "replay";
+  call.status = result.status;
+  call.http_status = result.http_status;
+  call.tokens_in = result.answer.tokens_in;
+  call.tokens_out = result.answer.tokens_out;
+  call.latency_ms = result.seconds * 1000;
+  call.retries = result.retries;
+  call.cost_usd = client_ ? llm::call_cost(chosen, result.answer) : 0;
+  call.request_key = key;
+  call.error = result.error;
+  if (config_.store_text) {
+    std::string prompt;
+    for (const auto& message : request.messages) prompt += "[" + message.role + "]\n" + message.content + "\n";
+    call.prompt = std::move(prompt);
+    if (result.ok()) call.response = result.answer.text;
+  }
+  std::optional<int64_t> call_id;
+  if (context.db) call_id = context.db->insert_llm_call(call);
+  usage_.calls++;
+  usage_.tokens_in += call.tokens_in;
+  usage_.tokens_out += call.tokens_out;
+  usage_.cost_usd += call.cost_usd;
+
+  if (!result.ok()) {
+    if (result.status == "replay_miss") stop_reason_ = result.error;
+    auto proposal = fallback(context, fmt::format("llm {}: {}", chosen.model, result.error));
+    return proposal;
+  }
+  Proposal proposal;
+  proposal.proposer = "llm";
+  proposal.model = chosen.model;
+  proposal.llm_call_id = call_id;
+  auto edit = edit_from_answer(result.answer.text, *file, 0);
+  if (edit) {
+    proposal.edit = std::move(*edit);
+  } else {
+    proposal.edit.kind = EditKind::diff;
+    proposal.edit.file = *file;
+    proposal.edit.text = truncate_middle(result.answer.text, kRefusedAnswerBytes);
+    proposal.edit.summary = "unparsable answer";
+    proposal.refusal = edit.error();
+  }
+  return proposal;
+}
+
+}  // namespace ratchet

@@ -1,0 +1,57 @@
+// The LLM proposer: builds a prompt from the parent and the campaign's
+// evidence, asks a model drawn by weight (engine/llm/llm_client.h), parses the
+// answer into a diff or rewrite Edit (rewriters/search_replace.h), and records
+// the call (tokens, cost, latency, status, text unless disabled) in llm_calls.
+//
+// It blocks on its call: the campaign loop is sequential today. The client
+// underneath keeps many calls in flight when a caller submits several.
+//
+// Faults: a failed call (after the client's retries) yields a proposal from
+// the built-in flag mutator instead, noted in the progress log; when every
+// endpoint is paused, on_all_down "continue" keeps using the flag mutator and
+// "stop" ends the campaign with the endpoints' status. Budgets (tokens, USD,
+// counted over the whole campaign from llm_calls, so --resume keeps them)
+// end the campaign once reached.
+//
+// Replay: mode "record" appends every answered exchange to the cache file;
+// mode "replay" answers from it and never opens a connection.
+#pragma once
+
+#include <memory>
+#include <optional>
+
+#include "engine/flag_mutator.h"
+#include "engine/llm/llm_client.h"
+#include "engine/llm/prompt.h"
+#include "engine/llm/replay.h"
+#include "engine/proposer.h"
+
+namespace ratchet {
+
+class LlmProposer final : public Proposer {
+ public:
+  // Throws a usage FatalError when replay mode cannot read its cache.
+  LlmProposer(const LlmConfig& config, const Task& task, int fallback_max_genes);
+  std::string kind() const override { return "llm"; }
+  std::optional<Proposal> propose(const ProposalContext& context) override;
+  std::string stop_reason() const override { return stop_reason_; }
+
+ private:
+  std::optional<size_t> pick_model(std::mt19937_64& rng) const;
+  llm::PromptInput gather(const ProposalContext& context, const std::string& file) const;
+  llm::CallResult exchange(size_t model, const llm::ChatRequest& request, const std::string& key);
+  std::optional<Proposal> fallback(const ProposalContext& context, const std::string& why);
+  void check_budget();
+
+  LlmConfig config_;
+  const Task& task_;
+  FlagMutator fallback_;
+  std::unique_ptr<llm::LlmClient> client_;
+  std::optional<llm::ReplayCache> replay_;
+  std::optional<int64_t> usage_campaign_;  // campaign whose usage is loaded
+  LlmUsage usage_;
+  std::string stop_reason_;
+  bool said_all_down_ = false;
+};
+
+}  // namespace ratchet

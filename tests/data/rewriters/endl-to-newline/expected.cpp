@@ -1,0 +1,13 @@
+#include <iostream>
+
+// EVOLVE-BLOCK-START
+void report(int n) {
+  for (int i = 0; i < n; ++i) std::cout << i << '\n';
+  std::cout << "done" << '\n';
+}
+// EVOLVE-BLOCK-END
+
+int main() {
+  report(3);
+  std::cout << std::endl;
+}

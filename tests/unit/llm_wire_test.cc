@@ -1,0 +1,222 @@
+// Wire formats, prompts, the replay cache and the "llm" config section.
+#include <catch2/catch.hpp>
+
+#include <fstream>
+
+#include "common/files.h"
+#include "engine/config.h"
+#include "engine/llm/prompt.h"
+#include "engine/llm/replay.h"
+#include "engine/llm/wire.h"
+
+using namespace ratchet;
+using namespace ratchet::llm;
+
+namespace {
+
+LlmModelConfig openai_model() {
+  LlmModelConfig model;
+  model.base_url = "https://api.example.com/v1/";
+  model.model = "m1";
+  return model;
+}
+
+std::string usage_error_of(const std::function<void()>& action) {
+  try {
+    action();
+  } catch (const FatalError& error) {
+    CHECK(error.exit_code() == kExitUsage);
+    return error.what();
+  }
+  return "(no error)";
+}
+
+}  // namespace
+
+TEST_CASE("llm wire: endpoints and headers per kind; no key, no credentials") {
+  LlmModelConfig model = openai_model();
+  CHECK(endpoint_url(model) == "https://api.example.com/v1/chat/completions");
+  ChatRequest request;
+  request.messages = {{"system", "s"}, {"user", "u"}};
+  HttpRequest http = build_request(model, request, "");
+  for (const auto& header : http.headers) CHECK(header.find("Authorization") == std::string::npos);
+  model.kind = "anthropic";
+  model.base_url = "https://api.anthropic.com";
+  CHECK(endpoint_url(model) == "https://api.anthropic.com/v1/messages");
+  model.base_url = "https://proxy.example.com/v1";
+  CHECK(endpoint_url(model) == "https://proxy.example.com/v1/messages");
+  http = build_request(model, request, "k-123");
+  CHECK(std::find(http.headers.begin(), http.headers.end(), "x-api-key: k-123") != http.headers.end());
+  CHECK(std::find(http.headers.begin(), http.headers.end(), "anthropic-version: 2023-06-01") !=
+        http.headers.end());
+  // The key is in a header only, never in the body.
+  CHECK(http.body.find("k-123") == std::string::npos);
+}
+
+TEST_CASE("llm wire: parsing answers and refusing malformed ones") {
+  CHECK(parse_answer("openai", R"({"choices":[{"message":{"content":"x"},"finish_reason":"length"}],
+                                  "usage":{"prompt_tokens":3,"completion_tokens":4}})")
+            ->tokens_out == 4);
+  CHECK(parse_answer("openai", R"({"choices":[]})").error() == "malformed response: no 'choices'");
+  CHECK(parse_answer("openai", R"({"choices":[{"message":{"content":null}}]})").error() ==
+        "malformed response: the answer has no text");
+  CHECK(parse_answer("openai", "[1]").error() == "malformed response: not a JSON object");
+  CHECK(parse_answer("anthropic", R"({"content":"x"})").error() ==
+        "malformed response: no 'content' array");
+  auto answer = parse_answer("anthropic", R"({"content":[{"type":"text","text":"a"},
+      {"type":"tool_use"},{"type":"text","text":"b"}],"usage":{"input_tokens":7,"output_tokens":9}})");
+  REQUIRE(answer.ok());
+  CHECK(answer->text == "ab");
+  CHECK(answer->tokens_in == 7);
+  CHECK(error_detail(R"({"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}})") ==
+        "Overloaded");
+  CHECK(error_detail("<html>\nBad Gateway</html>") == "<html> Bad Gateway</html>");
+}
+
+TEST_CASE("llm wire: the request key changes with model, messages and parameters") {
+  LlmModelConfig model = openai_model();
+  ChatRequest request;
+  request.messages = {{"user", "u"}};
+  std::string key = request_key(model, request);
+  CHECK(key.size() == 16);
+  ChatRequest other = request;
+  other.messages[0].content = "v";
+  CHECK(request_key(model, other) != key);
+  other = request;
+  other.temperature = 0.1;
+  CHECK(request_key(model, other) != key);
+  model.model = "m2";
+  CHECK(request_key(model, request) != key);
+}
+
+TEST_CASE("llm prompt: code, metrics with interval, inspirations, failures, format") {
+  PromptInput input;
+  input.task = "tiny";
+  input.description = "A small task.";
+  input.language = "c";
+  input.file = "tiny.c";
+  input.code = "int a;\n/* EVOLVE-BLOCK-START */\nint f(void) { return 1; }\n/* EVOLVE-BLOCK-END */\n";
+  input.parent_id = 7;
+  input.flags = {"-O2"};
+  input.metrics = {{"speedup", 1.25}, {"ci_low", 1.2}, {"ci_high", 1.3}, {"pairs", 9}};
+  input.inspirations.push_back({3, "speedup 1.40x", "1 SEARCH/REPLACE block", "int f(void) { return 2; }\n"});
+  input.failures.push_back({9, "build_failed", "1 SEARCH/REPLACE block",
+                            "build failed: compile error\ntiny.c:3: error: expected ';'\n"});
+  ChatRequest request = build_prompt(input, {}, 0.5, 1000);
+  REQUIRE(request.messages.size() == 2);
+  CHECK(request.messages[0].role == "system");
+  const std::string& user = request.messages[1].content;
+  CHECK_THAT(user, Catch::Contains("# Task: tiny\nA small task."));
+  CHECK_THAT(user, Catch::Contains("candidate #7, file tiny.c"));
+  CHECK_THAT(user, Catch::Contains("speedup 1.250x over the baseline, 95% interval [1.200, 1.300], 9 pairs"));
+  CHECK_THAT(user, Catch::Contains("```c\nint a;\n/* EVOLVE-BLOCK-START */"));
+  CHECK_THAT(user, Catch::Contains("## Candidate #3: speedup 1.40x; edit: 1 SEARCH/REPLACE block"));
+  CHECK_THAT(user, Catch::Contains("- #9 build_failed (edit: 1 SEARCH/REPLACE block):\nbuild failed"));
+  CHECK_THAT(user, Catch::Contains("<<<<<<< SEARCH"));
+  CHECK(request.temperature == 0.5);
+  CHECK(request.max_tokens == 1000);
+
+  PromptTemplates templates{"sys {{task}}", "only {{file}} and {{unknown}}"};
+  request = build_prompt(input, templates, 0.5, 1000);
+  CHECK(request.messages[0].content == "sys tiny");
+  CHECK(request.messages[1].content == "only tiny.c and {{unknown}}");
+}
+
+TEST_CASE("llm prompt: failure evidence is taken from the artifacts and cut in the middle") {
+  nlohmann::json artifacts = {
+      {"build", {{"status", "failed"}, {"summary", "compile error"}, {"log", std::string(5000, 'x')}}},
+      {"verify", {{"status", "skipped"}, {"summary", ""}}}};
+  std::string evidence = failure_evidence(artifacts, 600);
+  CHECK(evidence.size() <= 600);
+  CHECK(evidence.starts_with("build failed: compile error\nxxx"));
+  CHECK(evidence.find("verify") == std::string::npos);
+  CHECK(failure_evidence({{"refusal", "block 1: the SEARCH text was not found"}}, 600) ==
+        "refusal: block 1: the SEARCH text was not found\n");
+}
+
+TEST_CASE("llm replay: recorded exchanges come back by key, then in recorded order") {
+  TempDir dir("ratchet-replay-");
+  auto path = dir.path() / "cache.jsonl";
+  {
+    ReplayCache cache = ReplayCache::for_recording(path);
+    REQUIRE(cache.record("k1", "m", {"first", 1, 2, "stop"}).ok());
+    REQUIRE(cache.record("k2", "m", {"second", 3, 4, "stop"}).ok());
+    REQUIRE(cache.record("k1", "m", {"third", 5, 6, "stop"}).ok());
+  }
+  auto cache = ReplayCache::load(path);
+  REQUIRE(cache.ok());
+  CHECK(cache->size() == 3);
+  auto hit = cache->lookup("k1");
+  CHECK((hit && hit->by_key && hit->answer.text == "first"));
+  hit = cache->lookup("k1");
+  CHECK((hit && hit->by_key && hit->answer.text == "third" && hit->answer.tokens_out == 6));
+  hit = cache->lookup("unknown");
+  CHECK((hit && !hit->by_key && hit->answer.text == "second"));
+  CHECK_FALSE(cache->lookup("k2"));
+
+  REQUIRE(write_file(path, "{\"key\":\"a\",\"text\":\"x\"}\nnot json\n").ok());
+  CHECK(ReplayCache::load(path).error() ==
+        "replay cache " + path.string() + ":2: expected a JSON object with \"key\" and \"text\"");
+}
+
+TEST_CASE("llm config: the section is read strictly") {
+  TempDir dir("ratchet-llm-config-");
+  std::filesystem::create_directory(dir.path() / "task");
+  auto write = [&](const std::string& llm) {
+    auto path = dir.path() / "c.json";
+    REQUIRE(write_file(path, R"({"task": "task", "proposers": [{"kind": "llm"}], "llm": )" + llm +
+                                 "}")
+                .ok());
+    return path;
+  };
+  auto path = write(R"({"models": [{"base_url": "http://127.0.0.1:9/v1", "model": "m",
+      "api_key_env": "MY_KEY", "kind": "anthropic", "weight": 2, "price_in": 3, "price_out": 15,
+      "concurrency": 8, "requests_per_minute": 50, "tokens_per_minute": 40000}],
+      "budget": {"max_tokens": 100000, "max_cost_usd": 2.5}, "on_all_down": "stop",
+      "store_text": false, "templates": {"system": "S"}, "replay": {"mode": "record", "path": "x.jsonl"},
+      "retries": {"max_attempts": 3, "max_seconds": 30}})");
+  CampaignConfig config = load_config(path);
+  REQUIRE(config.llm.models.size() == 1);
+  const LlmModelConfig& model = config.llm.models[0];
+  CHECK(model.kind == "anthropic");
+  CHECK(model.api_key_env == "MY_KEY");
+  CHECK(model.price_out == 15);
+  CHECK(model.tokens_per_minute == 40000);
+  CHECK(config.llm.max_cost_usd == 2.5);
+  CHECK(config.llm.on_all_down == "stop");
+  CHECK_FALSE(config.llm.store_text);
+  CHECK(config.llm.system_template == "S");
+  CHECK(config.llm.replay_mode == "record");
+  CHECK(config.llm.replay_path == dir.path() / "x.jsonl");
+  CHECK(config.llm.max_attempts == 3);
+
+  path = write(R"({"models": [{"base_url": "http://h/v1", "model": "m", "api_key": "X"}]})");
+  CHECK(usage_error_of([&] { load_config(path); }) ==
+        path.string() + ": unknown key 'llm.models[0].api_key'");
+  path = write(R"({"models": [{"base_url": "http://h/v1", "model": "m", "api_key_env": "sk-abcdef"}]})");
+  CHECK(usage_error_of([&] { load_config(path); }) ==
+        path.string() + ": key 'llm.models[0].api_key_env': expected the NAME of an environment "
+                        "variable holding the key (letters, digits, _), not the key itself; got "
+                        "a value of 9 characters");
+  path = write(R"({"models": [{"base_url": "ftp://h", "model": "m"}]})");
+  CHECK_THAT(usage_error_of([&] { load_config(path); }),
+             Catch::Contains("key 'llm.models[0].base_url': expected an http:// or https:// URL"));
+  path = write(R"({"models": [], "on_all_down": "halt"})");
+  CHECK_THAT(usage_error_of([&] { load_config(path); }),
+             Catch::Contains("key 'llm.on_all_down': expected one of \"continue\", \"stop\""));
+  path = write(R"({"models": []})");
+  CHECK_THAT(usage_error_of([&] { load_config(path); }),
+             Catch::Contains("key 'llm': expected an \"llm\" section with at least one model"));
+}
+
+TEST_CASE("llm config: the run shortcut adds a model and an llm proposer") {
+  CampaignConfig config;
+  config.proposers.push_back(ProposerConfig{});
+  add_llm_shortcut(config, "http://127.0.0.1:8080/v1", "qwen", "LOCAL_KEY");
+  REQUIRE(config.llm.models.size() == 1);
+  CHECK(config.llm.models[0].kind == "openai");
+  REQUIRE(config.proposers.size() == 2);
+  CHECK(config.proposers[1].kind == "llm");
+  CHECK(usage_error_of([&] { add_llm_shortcut(config, "127.0.0.1:8080", "q", ""); }) ==
+        "--llm-base-url: expected an http:// or https:// URL, got \"127.0.0.1:8080\"");
+}
