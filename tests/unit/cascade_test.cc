@@ -3,36 +3,14 @@
 
 #include "common/files.h"
 #include "evaluators/cascade.h"
+#include "tests/unit/tiny_task.h"
 
 using namespace ratchet;
+using ratchet::testing::quick_settings;
+using ratchet::testing::with_block;
 using Catch::Matchers::Contains;
 
 namespace {
-
-Task tiny_task() {
-  Task task = load_task(std::string(RATCHET_SOURCE_DIR) + "/tests/data/tasks/tiny");
-  task.run_timeout_ms = 2000;
-  return task;
-}
-
-BenchmarkSettings quick_settings() {
-  BenchmarkSettings settings;
-  settings.warmup_runs = 0;
-  settings.min_pairs = 3;
-  settings.max_pairs = 3;
-  return settings;
-}
-
-// The baseline with its EVOLVE block body replaced.
-Program with_block(const Task& task, const std::string& body) {
-  Program program = task.baseline();
-  std::string& text = program.files.at("tiny.c");
-  size_t start = text.find("EVOLVE-BLOCK-START");
-  start = text.find('\n', start) + 1;
-  size_t end = text.rfind('\n', text.find("EVOLVE-BLOCK-END")) + 1;
-  text.replace(start, end - start, body);
-  return program;
-}
 
 const char* kWrongAnswer = R"(static unsigned long long churn(const unsigned* v, long n, int p) {
   (void)v; (void)p; return (unsigned long long)n;
@@ -53,7 +31,7 @@ const char* kHang = R"(static unsigned long long churn(const unsigned* v, long n
 
 TEST_CASE("cascade: the baseline verifies and a flag variant gets a speedup with an interval") {
   TempDir scratch("cascade-test-");
-  Task task = tiny_task();
+  Task task = ratchet::testing::tiny_task(2000);
   CascadeEvaluator evaluator(task, quick_settings(), VerifySettings{}, scratch.path(), nullptr);
   REQUIRE(evaluator.prepare().ok());
 
@@ -77,7 +55,7 @@ TEST_CASE("cascade: the baseline verifies and a flag variant gets a speedup with
 
 TEST_CASE("cascade: a compile error fails the build with the compiler's diagnostics") {
   TempDir scratch("cascade-test-");
-  Task task = tiny_task();
+  Task task = ratchet::testing::tiny_task(2000);
   CascadeEvaluator evaluator(task, quick_settings(), VerifySettings{}, scratch.path(), nullptr);
   REQUIRE(evaluator.prepare().ok());
   Evaluation evaluation = evaluator.evaluate(with_block(task, "this is not C;\n"), 1);
@@ -90,7 +68,7 @@ TEST_CASE("cascade: a compile error fails the build with the compiler's diagnost
 
 TEST_CASE("cascade: a wrong answer fails verification and names the input") {
   TempDir scratch("cascade-test-");
-  Task task = tiny_task();
+  Task task = ratchet::testing::tiny_task(2000);
   CascadeEvaluator evaluator(task, quick_settings(), VerifySettings{}, scratch.path(), nullptr);
   REQUIRE(evaluator.prepare().ok());
   Evaluation evaluation = evaluator.evaluate(with_block(task, kWrongAnswer), 1);
@@ -104,7 +82,7 @@ TEST_CASE("cascade: a wrong answer fails verification and names the input") {
 
 TEST_CASE("cascade: a crash is reported as crashed, a hang as a timeout") {
   TempDir scratch("cascade-test-");
-  Task task = tiny_task();
+  Task task = ratchet::testing::tiny_task(2000);
   CascadeEvaluator evaluator(task, quick_settings(), VerifySettings{}, scratch.path(), nullptr);
   REQUIRE(evaluator.prepare().ok());
 
@@ -118,7 +96,7 @@ TEST_CASE("cascade: a crash is reported as crashed, a hang as a timeout") {
 
 TEST_CASE("cascade: build folders and work dirs do not outlive an evaluation") {
   TempDir scratch("cascade-test-");
-  Task task = tiny_task();
+  Task task = ratchet::testing::tiny_task(2000);
   {
     CascadeEvaluator evaluator(task, quick_settings(), VerifySettings{}, scratch.path(), nullptr);
     REQUIRE(evaluator.prepare().ok());
@@ -137,7 +115,7 @@ TEST_CASE("cascade: build folders and work dirs do not outlive an evaluation") {
 
 TEST_CASE("cascade: an identical binary from other flags is not verified or timed again") {
   TempDir scratch("cascade-test-");
-  Task task = tiny_task();
+  Task task = ratchet::testing::tiny_task(2000);
   CascadeEvaluator evaluator(task, quick_settings(), VerifySettings{}, scratch.path(), nullptr);
   REQUIRE(evaluator.prepare().ok());
   Program first = task.baseline();

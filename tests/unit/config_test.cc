@@ -7,6 +7,7 @@
 
 #include "common/files.h"
 #include "common/result.h"
+#include "tests/unit/usage_error_check.h"
 
 namespace fs = std::filesystem;
 using ratchet::CampaignConfig;
@@ -14,23 +15,6 @@ using ratchet::load_config;
 
 namespace {
 
-template <class Body>
-ratchet::FatalError fatal_error_of(Body&& body) {
-  try {
-    body();
-  } catch (const ratchet::FatalError& error) {
-    return error;
-  }
-  FAIL("expected a ratchet::FatalError");
-  return ratchet::FatalError(0, "");
-}
-
-#define CHECK_USAGE_ERROR(expression, message)                          \
-  do {                                                                  \
-    auto error_ = fatal_error_of([&] { (void)(expression); });          \
-    CHECK(std::string(error_.what()) == (message));                     \
-    CHECK(error_.exit_code() == ratchet::kExitUsage);                   \
-  } while (false)
 
 // A temp dir with an (empty) task folder "task" beside the config file.
 class ConfigDir {

@@ -5,34 +5,14 @@
 #include "common/files.h"
 #include "evaluators/cascade.h"
 #include "evaluators/instructions.h"
+#include "tests/unit/tiny_task.h"
 
 using namespace ratchet;
+using ratchet::testing::quick_settings;
+using ratchet::testing::with_block;
 using Catch::Matchers::Contains;
 
 namespace {
-
-Task tiny_task() {
-  Task task = load_task(std::string(RATCHET_SOURCE_DIR) + "/tests/data/tasks/tiny");
-  task.run_timeout_ms = 5000;
-  return task;
-}
-
-BenchmarkSettings quick_settings() {
-  BenchmarkSettings settings;
-  settings.warmup_runs = 0;
-  settings.min_pairs = 3;
-  settings.max_pairs = 3;
-  return settings;
-}
-
-Program with_block(const Task& task, const std::string& body) {
-  Program program = task.baseline();
-  std::string& text = program.files.at("tiny.c");
-  size_t start = text.find('\n', text.find("EVOLVE-BLOCK-START")) + 1;
-  size_t end = text.rfind('\n', text.find("EVOLVE-BLOCK-END")) + 1;
-  text.replace(start, end - start, body);
-  return program;
-}
 
 // The real computation, for hacks that call it some of the time.
 const char* kHonest = R"(
@@ -50,7 +30,7 @@ static unsigned long long honest(const unsigned* values, long n, int passes) {
 
 struct Harness {
   TempDir scratch{"hacks-test-"};
-  Task task = tiny_task();
+  Task task = ratchet::testing::tiny_task(5000);
   CascadeEvaluator evaluator;
 
   explicit Harness(VerifySettings verify = {}, BenchmarkSettings bench = quick_settings())

@@ -9,30 +9,13 @@
 
 #include "common/files.h"
 #include "common/result.h"
+#include "tests/unit/usage_error_check.h"
 
 using ratchet::JsonObjectReader;
 using nlohmann::json;
 
 namespace {
 
-// Runs `body`, which must throw a ratchet::FatalError, and returns it.
-template <class Body>
-ratchet::FatalError fatal_error_of(Body&& body) {
-  try {
-    body();
-  } catch (const ratchet::FatalError& error) {
-    return error;
-  }
-  FAIL("expected a ratchet::FatalError");
-  return ratchet::FatalError(0, "");
-}
-
-#define CHECK_USAGE_ERROR(expression, message)                          \
-  do {                                                                  \
-    auto error_ = fatal_error_of([&] { (void)(expression); });          \
-    CHECK(std::string(error_.what()) == (message));                     \
-    CHECK(error_.exit_code() == ratchet::kExitUsage);                   \
-  } while (false)
 
 std::filesystem::path write_json(const ratchet::TempDir& dir, const std::string& text) {
   auto path = dir.path() / "config.json";

@@ -9,6 +9,7 @@
 #include "common/files.h"
 #include "common/regions.h"
 #include "common/result.h"
+#include "tests/unit/usage_error_check.h"
 
 namespace fs = std::filesystem;
 using ratchet::load_task;
@@ -17,23 +18,6 @@ using ratchet::VerifyMode;
 
 namespace {
 
-template <class Body>
-ratchet::FatalError fatal_error_of(Body&& body) {
-  try {
-    body();
-  } catch (const ratchet::FatalError& error) {
-    return error;
-  }
-  FAIL("expected a ratchet::FatalError");
-  return ratchet::FatalError(0, "");
-}
-
-#define CHECK_USAGE_ERROR(expression, message)                          \
-  do {                                                                  \
-    auto error_ = fatal_error_of([&] { (void)(expression); });          \
-    CHECK(std::string(error_.what()) == (message));                     \
-    CHECK(error_.exit_code() == ratchet::kExitUsage);                   \
-  } while (false)
 
 fs::path fixture(const std::string& name) {
   return fs::path(RATCHET_SOURCE_DIR) / "tests/data/unit/tasks" / name;
