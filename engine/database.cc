@@ -884,7 +884,8 @@ DatabaseStats Database::stats() const {
         "coalesce(sum(build_status NOT IN (?1, ?2)), 0), "
         "coalesce(sum(build_status IN (?3, ?4, ?5)), 0), "
         "coalesce(sum(verify_status IN (?3, ?4, ?5)), 0), "
-        "coalesce(sum(benchmark_status IN (?3, ?4, ?5)), 0) FROM candidates",
+        "coalesce(sum(benchmark_status IN (?3, ?4, ?5)), 0), "
+        "coalesce(sum(json_extract(metrics_json, '$.binary_reused') = 1), 0) FROM candidates",
         what);
     query.bind_int(1, static_cast<int>(StageStatus::pending))
         .bind_int(2, static_cast<int>(StageStatus::skipped))
@@ -897,6 +898,7 @@ DatabaseStats Database::stats() const {
     stats.failures_by_stage = {{"build", query.integer(2)},
                                {"verify", query.integer(3)},
                                {"benchmark", query.integer(4)}};
+    stats.binary_reuses = query.integer(5);
   }
   {
     Statement query = impl_->prepare(

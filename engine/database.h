@@ -135,6 +135,9 @@ struct DatabaseStats {
   // skipped (the baseline counts; refused edits, all stages skipped, do not).
   int64_t evaluations = 0;
   int64_t duplicates_skipped = 0;
+  // Candidates whose binary was byte-identical to one already evaluated:
+  // their evaluation was reused, not repeated (the build cache's hits).
+  int64_t binary_reuses = 0;
   std::vector<StatusCount> by_status;        // CandidateStatus names
   std::vector<StatusCount> failures_by_stage;  // "build", "verify", "benchmark"
   std::vector<TaskBest> best_per_task;

@@ -208,6 +208,7 @@ int stats(const DbOptions& options) {
                            {"candidates", s.candidates},
                            {"evaluations", s.evaluations},
                            {"duplicates_skipped", s.duplicates_skipped},
+                           {"binary_reuses", s.binary_reuses},
                            {"by_status", by_status},
                            {"failures_by_stage", failures},
                            {"best_per_task", best},
@@ -215,8 +216,9 @@ int stats(const DbOptions& options) {
     std::cout << json.dump(2) << "\n";
     return kExitOk;
   }
-  std::cout << fmt::format("campaigns {}  candidates {}  evaluations {}  duplicates skipped {}\n",
-                           s.campaigns, s.candidates, s.evaluations, s.duplicates_skipped);
+  std::cout << fmt::format(
+      "campaigns {}  candidates {}  evaluations {}  duplicates skipped {}  binaries reused {}\n",
+      s.campaigns, s.candidates, s.evaluations, s.duplicates_skipped, s.binary_reuses);
   std::cout << "by status:";
   for (const auto& entry : s.by_status) std::cout << fmt::format("  {} {}", entry.status, entry.count);
   std::cout << "\nfailures by stage:";

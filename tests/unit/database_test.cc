@@ -466,6 +466,7 @@ TEST_CASE("database: stats() counts statuses, failures, duplicates and the best 
   auto better = evaluated(sum.id, "better", 2.0);
   auto sort_best = evaluated(sort.id, "sorted", 1.2);
   auto zero = evaluated(empty.id, "zero", 0.0);  // no speedup > 0: task "empty" has no best
+  good.metrics["binary_reused"] = true;  // its binary matched an earlier one
   auto build_failed = make_candidate(sum.id, make_program("bf"));
   build_failed.status = CandidateStatus::build_failed;
   build_failed.build = StageStatus::failed;
@@ -494,6 +495,7 @@ TEST_CASE("database: stats() counts statuses, failures, duplicates and the best 
   CHECK(stats.candidates == 11);
   CHECK(stats.evaluations == 9);  // all but refused and pending; the baseline counts
   CHECK(stats.duplicates_skipped == 3);
+  CHECK(stats.binary_reuses == 1);
 
   std::vector<std::pair<std::string, int64_t>> by_status;
   for (const auto& entry : stats.by_status) by_status.emplace_back(entry.status, entry.count);
