@@ -98,7 +98,7 @@ void Campaign::start(bool resume, const nlohmann::json& environment) {
   baseline.artifacts["benchmark"] = stage_artifact(evaluation.benchmark);
   db_.update_candidate(baseline);
   db_.add_samples(baseline.id, evaluation.samples);
-  population_.add(baseline);
+  islands_.add(baseline);
   baseline_ = baseline;
   progress_.note(fmt::format("baseline #{}: A/A {} ({})", baseline.id, format_speedup(baseline),
                              evaluation.benchmark.summary));
@@ -126,7 +126,7 @@ void Campaign::resume_from_database(const CampaignRecord& record) {
       if (candidate.status == CandidateStatus::benchmark_failed) ++counts.benchmark_failed;
       if (candidate.status == CandidateStatus::refused) ++counts.refused;
     }
-    population_.add(candidate);
+    islands_.add(candidate);
   }
   if (!baseline_) runtime_error(fmt::format("campaign #{} has no baseline candidate", record.id));
   progress_.set_counts(counts);
@@ -192,12 +192,13 @@ void Campaign::record_refusal(CandidateRecord& candidate, const std::string& rea
   }
   db_.insert_candidate(candidate);
   db_.update_candidate(candidate);
-  progress_.candidate_finished(candidate, population_);
+  progress_.candidate_finished(candidate, islands_.best());
 }
 
 void Campaign::step() {
-  // 1. Select: a parent from the population (exploit or explore).
-  const CandidateRecord& parent = population_.select_parent(config_.search, rng_);
+  // 1. Select: a parent from the next island (exploit, explore or diversify).
+  ParentChoice choice = islands_.select(rng_);
+  const CandidateRecord& parent = *choice.parent;
   // 2. Propose: an edit from a proposer drawn by weight.
   std::optional<Proposal> proposal =
       pick_proposer(proposers_, rng_).propose({task_, parent, rng_, &db_, campaign_id_});
@@ -206,6 +207,7 @@ void Campaign::step() {
   CandidateRecord candidate;
   candidate.campaign_id = campaign_id_;
   candidate.parent_id = parent.id;
+  candidate.island = choice.island;
   candidate.edit = to_json(proposal->edit);
   candidate.proposer = proposal->proposer;
   candidate.model = proposal->model;
@@ -237,8 +239,8 @@ void Campaign::step() {
   evaluate_and_record(candidate);
   if (stop_) return;
   // 8. Learn: evaluated candidates become possible parents.
-  population_.add(candidate);
-  progress_.candidate_finished(candidate, population_);
+  islands_.add(candidate);
+  progress_.candidate_finished(candidate, islands_.best());
 }
 
 // A search keeps the luckiest of many noisy measurements; the winner is
@@ -267,11 +269,11 @@ CampaignOutcome Campaign::run() {
   outcome.interrupted = stop_.load();
   outcome.exhausted = exhausted_;
   outcome.stop_reason = proposer_stop_reason();
-  if (const CandidateRecord* best = population_.best()) {
+  if (const CandidateRecord* best = islands_.best()) {
     outcome.best = *best;
     if (!outcome.interrupted) outcome.confirmation = confirm_best(*outcome.best);
   }
-  if (const CandidateRecord* highest = population_.highest()) outcome.highest = *highest;
+  if (const CandidateRecord* highest = islands_.highest()) outcome.highest = *highest;
   outcome.baseline = baseline_;
   outcome.counts = progress_.counts();
   outcome.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();

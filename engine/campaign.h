@@ -16,7 +16,7 @@
 
 #include "engine/config.h"
 #include "engine/database.h"
-#include "engine/population.h"
+#include "engine/islands.h"
 #include "engine/progress.h"
 #include "engine/proposer.h"
 #include "evaluators/cascade.h"
@@ -74,7 +74,7 @@ class Campaign {
 
   std::vector<Gene> genes_;
   std::mt19937_64 rng_;
-  Population population_{config_.benchmark.min_effect};
+  Islands islands_{config_.search, config_.benchmark.min_effect};
   int64_t campaign_id_ = 0;
   std::optional<CandidateRecord> baseline_;
   int64_t consecutive_duplicates_ = 0;

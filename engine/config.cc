@@ -18,10 +18,51 @@ void read_budget(JsonObjectReader budget, CampaignConfig& config) {
   budget.finish();
 }
 
+std::vector<double> read_bins(JsonObjectReader& feature) {
+  const nlohmann::json* bins = feature.raw("bins");
+  const char* expected = "a non-empty array of ascending numbers";
+  if (!bins || !bins->is_array() || bins->empty()) feature.fail("bins", expected);
+  std::vector<double> edges;
+  for (const auto& edge : *bins) {
+    if (!edge.is_number()) feature.fail("bins", expected);
+    if (!edges.empty() && edge.get<double>() <= edges.back()) feature.fail("bins", expected);
+    edges.push_back(edge.get<double>());
+  }
+  return edges;
+}
+
 void read_search(JsonObjectReader search, SearchConfig& config) {
+  config.strategy =
+      search.choice_or("strategy", {"evolution", "best_of_n", "hill_climb"}, config.strategy);
+  config.islands = static_cast<int>(search.integer_or("islands", config.islands, 1, 64));
+  config.migration_interval = static_cast<int>(
+      search.integer_or("migration_interval", config.migration_interval, 0, 1'000'000));
+  config.exploitation = search.number_or("exploitation", config.exploitation, 0.0, 1.0);
   config.exploration = search.number_or("exploration", config.exploration, 0.0, 1.0);
+  config.diversity = search.number_or("diversity", config.diversity, 0.0, 1.0);
+  if (config.exploitation + config.exploration + config.diversity <= 0) {
+    search.fail("exploitation", "exploitation, exploration and diversity not all 0");
+  }
   config.tournament_size =
       static_cast<int>(search.integer_or("tournament_size", config.tournament_size, 1, 1000));
+  config.inspirations =
+      static_cast<int>(search.integer_or("inspirations", config.inspirations, 0, 16));
+  if (search.has("features")) {
+    config.features.clear();
+    for (auto& feature : search.objects("features")) {
+      config.features.push_back({feature.string("name"), read_bins(feature)});
+      feature.finish();
+    }
+  }
+  if (const nlohmann::json* weights = search.raw("weights")) {
+    const char* expected = "an object of feature name to number";
+    if (!weights->is_object() || weights->empty()) search.fail("weights", expected);
+    config.weights.clear();
+    for (const auto& [name, weight] : weights->items()) {
+      if (!weight.is_number()) search.fail("weights", expected);
+      config.weights[name] = weight.get<double>();
+    }
+  }
   search.finish();
 }
 

@@ -5,19 +5,32 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "evaluators/benchmark.h"
+#include "engine/map_elites.h"
 #include "evaluators/cascade.h"
 
 namespace ratchet {
 
+// How parents are chosen (engine/islands.h explains the moves).
 struct SearchConfig {
-  double exploration = 0.2;  // chance of a uniformly random parent
-  int tournament_size = 3;   // otherwise: best of this many random candidates
+  std::string strategy = "evolution";  // evolution | best_of_n | hill_climb
+  int islands = 1;
+  int migration_interval = 20;  // evaluated candidates between migrations; 0: never
+  double exploitation = 0.6;    // tournament on fitness
+  double exploration = 0.2;     // uniform over the island
+  double diversity = 0.2;       // uniform over the island's MAP-Elites elites
+  int tournament_size = 3;
+  int inspirations = 3;
+  std::vector<FeatureDimension> features = {{"code_size", {1000, 2000, 4000, 8000}},
+                                            {"flag_count", {2, 4, 6}}};
+  // Fitness = sum of weight * feature; negative weights minimize.
+  std::map<std::string, double> weights = {{"speedup", 1.0}};
 };
 
 struct ProposerConfig {

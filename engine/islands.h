@@ -24,26 +24,14 @@
 #include <string>
 #include <vector>
 
+#include "engine/config.h"
 #include "engine/map_elites.h"
 #include "engine/population.h"
 
 namespace ratchet {
 
-struct IslandSettings {
-  std::string strategy = "evolution";  // evolution | best_of_n | hill_climb
-  int islands = 1;
-  int migration_interval = 20;  // evaluated candidates between migrations; 0: never
-  double exploitation = 0.6;
-  double exploration = 0.2;
-  double diversity = 0.2;
-  int tournament_size = 3;
-  int inspirations = 3;
-  std::vector<FeatureDimension> features = {{"code_size", {1000, 2000, 4000, 8000}},
-                                            {"flag_count", {2, 4, 6}}};
-  // Weighted score: sum of weight * feature_value(name); negative weights
-  // minimize (e.g. {"speedup": 1, "code_size": -0.0001}).
-  std::map<std::string, double> weights = {{"speedup", 1.0}};
-};
+// The island settings are the campaign config's search section.
+using IslandSettings = SearchConfig;
 
 struct ParentChoice {
   const CandidateRecord* parent = nullptr;

@@ -14,12 +14,11 @@ std::string format_speedup(const CandidateRecord& candidate) {
 Progress::Progress(std::ostream& out, bool live, int64_t budget)
     : out_(out), live_(live), budget_(budget) {}
 
-std::string Progress::status_line(const Population& population) const {
+std::string Progress::status_line(const CandidateRecord* best) const {
   double elapsed =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
   int64_t done_now = counts_.done - std::max<int64_t>(done_at_start_, 0);
   double rate = elapsed > 0 ? done_now / elapsed * 60 : 0;
-  const CandidateRecord* best = population.best();
   std::string best_text =
       best ? fmt::format("best {} #{}", format_speedup(*best), best->id) : "best: none yet";
   return fmt::format("[{}/{}] {:.1f}/min | {} | failed: build {} verify {} bench {} | dup {}",
@@ -32,7 +31,7 @@ void Progress::draw() {
   out_ << "\r\033[K" << last_line_ << std::flush;
 }
 
-void Progress::candidate_finished(const CandidateRecord& candidate, const Population& population) {
+void Progress::candidate_finished(const CandidateRecord& candidate, const CandidateRecord* best) {
   if (done_at_start_ < 0) done_at_start_ = counts_.done;
   ++counts_.done;
   switch (candidate.status) {
@@ -42,7 +41,7 @@ void Progress::candidate_finished(const CandidateRecord& candidate, const Popula
     case CandidateStatus::refused: ++counts_.refused; break;
     default: break;
   }
-  last_line_ = status_line(population);
+  last_line_ = status_line(best);
   if (live_) {
     draw();
     return;

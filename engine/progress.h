@@ -8,7 +8,6 @@
 #include <string>
 
 #include "engine/database.h"
-#include "engine/population.h"
 
 namespace ratchet {
 
@@ -25,7 +24,8 @@ class Progress {
  public:
   Progress(std::ostream& out, bool live, int64_t budget);
 
-  void candidate_finished(const CandidateRecord& candidate, const Population& population);
+  // `best`: the campaign's best so far (nullptr when none beats the baseline).
+  void candidate_finished(const CandidateRecord& candidate, const CandidateRecord* best);
   void duplicate_skipped();
   // A line of its own (the live line is redrawn after it).
   void note(const std::string& line);
@@ -35,7 +35,7 @@ class Progress {
   void set_counts(const ProgressCounts& counts) { counts_ = counts; }
 
  private:
-  std::string status_line(const Population& population) const;
+  std::string status_line(const CandidateRecord* best) const;
   void draw();
 
   std::ostream& out_;

@@ -148,3 +148,18 @@ TEST_CASE("campaign: a stop request ends the loop and marks the campaign interru
   CHECK(outcome.counts.done == 0);
   CHECK(db.campaign(outcome.campaign_id)->status == "interrupted");
 }
+
+TEST_CASE("campaign: candidates spread over the configured islands") {
+  Fixture f;
+  f.config.search.islands = 3;
+  f.config.search.migration_interval = 5;
+  Database db = Database::open(f.dir.path() / "c.db", true);
+  InstantEvaluator evaluator;
+  CampaignOutcome outcome = f.run(db, evaluator, false);
+  std::map<int, int> per_island;
+  for (const auto& candidate : db.candidates(outcome.campaign_id)) {
+    if (candidate.proposer != "baseline") ++per_island[candidate.island];
+  }
+  CHECK(per_island.size() == 3);
+  for (const auto& [island, count] : per_island) CHECK(count >= 5);
+}

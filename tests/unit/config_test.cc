@@ -193,3 +193,36 @@ TEST_CASE("config: a missing config file is named") {
   CHECK_USAGE_ERROR(load_config(file),
                     "cannot read '" + file.string() + "': No such file or directory");
 }
+
+TEST_CASE("config: the search section sets islands, moves, features and weights") {
+  ConfigDir dir;
+  CampaignConfig config = load_config(dir.with_task(
+      R"("search": {"strategy": "hill_climb", "islands": 3, "migration_interval": 7,
+         "exploitation": 0.5, "exploration": 0.3, "diversity": 0.2, "inspirations": 2,
+         "features": [{"name": "code_size", "bins": [100, 200]}],
+         "weights": {"speedup": 1.0, "code_size": -0.001}})"));
+  CHECK(config.search.strategy == "hill_climb");
+  CHECK(config.search.islands == 3);
+  CHECK(config.search.migration_interval == 7);
+  CHECK(config.search.inspirations == 2);
+  REQUIRE(config.search.features.size() == 1);
+  CHECK(config.search.features[0].edges == std::vector<double>{100, 200});
+  CHECK(config.search.weights.at("code_size") == -0.001);
+}
+
+TEST_CASE("config: bad search settings name the key") {
+  ConfigDir dir;
+  CHECK_USAGE_ERROR(load_config(dir.with_task(R"("search": {"strategy": "hill_climbing"})")),
+                    dir.file() + ": key 'search.strategy': expected one of \"evolution\", "
+                                 "\"best_of_n\", \"hill_climb\" (did you mean \"hill_climb\"?), "
+                                 "got \"hill_climbing\"");
+  CHECK_USAGE_ERROR(
+      load_config(dir.with_task(R"("search": {"features": [{"name": "x", "bins": [3, 1]}]})")),
+      dir.file() + ": key 'search.features[0].bins': expected a non-empty array of ascending "
+                   "numbers, got [3,1]");
+  CHECK_USAGE_ERROR(load_config(dir.with_task(R"("search": {"weights": {"speedup": "high"}})")),
+                    dir.file() + ": key 'search.weights': expected an object of feature name "
+                                 "to number, got {\"speedup\":\"high\"}");
+  CHECK_USAGE_ERROR(load_config(dir.with_task(R"("search": {"islands": 0})")),
+                    dir.file() + ": key 'search.islands': expected an integer from 1 to 64, got 0");
+}

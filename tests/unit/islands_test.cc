@@ -53,7 +53,7 @@ TEST_CASE("map_elites: features read built-ins and metrics") {
 }
 
 TEST_CASE("islands: new candidates stay on their island and the step turns round-robin") {
-  IslandSettings settings;
+  SearchConfig settings;
   settings.islands = 3;
   settings.migration_interval = 0;
   Islands islands(settings, 0.0);
@@ -71,7 +71,7 @@ TEST_CASE("islands: new candidates stay on their island and the step turns round
 }
 
 TEST_CASE("islands: migration moves each island's best to the next in a ring") {
-  IslandSettings settings;
+  SearchConfig settings;
   settings.islands = 2;
   settings.migration_interval = 2;
   Islands islands(settings, 0.0);
@@ -85,7 +85,7 @@ TEST_CASE("islands: migration moves each island's best to the next in a ring") {
 
 TEST_CASE("islands: ablation strategies pick the baseline or the fittest") {
   for (const std::string strategy : {"best_of_n", "hill_climb"}) {
-    IslandSettings settings;
+    SearchConfig settings;
     settings.strategy = strategy;
     Islands islands(settings, 0.0);
     islands.add(candidate(1, 1.0, 0, 1, 500, "baseline"));
@@ -99,7 +99,7 @@ TEST_CASE("islands: ablation strategies pick the baseline or the fittest") {
 }
 
 TEST_CASE("islands: a weighted score can trade speed for code size") {
-  IslandSettings settings;
+  SearchConfig settings;
   settings.strategy = "hill_climb";
   settings.weights = {{"speedup", 1.0}, {"code_size", -0.001}};
   Islands islands(settings, 0.0);
@@ -113,7 +113,7 @@ TEST_CASE("islands: a weighted score can trade speed for code size") {
 
 TEST_CASE("islands: the same seed and additions give the same parents") {
   auto run = [](uint64_t seed) {
-    IslandSettings settings;
+    SearchConfig settings;
     settings.islands = 2;
     Islands islands(settings, 0.0);
     islands.add(candidate(1, 1.0, 0, 1, 500, "baseline"));
@@ -128,7 +128,7 @@ TEST_CASE("islands: the same seed and additions give the same parents") {
 }
 
 TEST_CASE("islands: inspirations are the fittest and archive elites, never the parent") {
-  IslandSettings settings;
+  SearchConfig settings;
   settings.inspirations = 3;
   Islands islands(settings, 0.0);
   islands.add(candidate(1, 1.0, 0, 1, 500, "baseline"));
