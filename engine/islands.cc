@@ -42,11 +42,7 @@ void Islands::add(const CandidateRecord& candidate) {
 }
 
 const CandidateRecord* Islands::fittest(const Population& population) const {
-  const CandidateRecord* best = nullptr;
-  for (const auto& member : population.members()) {
-    if (!best || fitness(*member) > fitness(*best)) best = member.get();
-  }
-  return best;
+  return population.fittest();
 }
 
 void Islands::migrate() {

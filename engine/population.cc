@@ -20,6 +20,7 @@ void Population::add(const CandidateRecord& candidate) {
   members_.push_back(std::make_shared<const CandidateRecord>(candidate));
   const CandidateRecord* added = members_.back().get();
   if (!highest_ || speedup_of(*added) > speedup_of(*highest_)) highest_ = added;
+  if (!fittest_ || fitness_of(*added) > fitness_of(*fittest_)) fittest_ = added;
   bool confident = added->proposer != "baseline" && ci_low_of(*added) > 1.0 + min_effect_;
   if (confident && (!best_ || speedup_of(*added) > speedup_of(*best_))) best_ = added;
 }

@@ -45,6 +45,8 @@ class Population {
   const CandidateRecord* best() const;
   // Highest speedup regardless of confidence; nullptr when empty.
   const CandidateRecord* highest() const;
+  // Highest fitness (the tournament's measure); nullptr when empty.
+  const CandidateRecord* fittest() const { return fittest_; }
 
  private:
   double fitness_of(const CandidateRecord& candidate) const;
@@ -60,6 +62,7 @@ class Population {
   // and a scan would make each step O(population).
   const CandidateRecord* best_ = nullptr;
   const CandidateRecord* highest_ = nullptr;
+  const CandidateRecord* fittest_ = nullptr;
   std::vector<std::shared_ptr<const CandidateRecord>> members_;
 };
 
