@@ -201,7 +201,8 @@ void Campaign::step() {
   const CandidateRecord& parent = *choice.parent;
   // 2. Propose: an edit from a proposer drawn by weight.
   std::optional<Proposal> proposal =
-      pick_proposer(proposers_, rng_).propose({task_, parent, rng_, &db_, campaign_id_});
+      pick_proposer(proposers_, rng_)
+          .propose({task_, parent, rng_, &db_, campaign_id_, choice.inspirations});
   if (!proposal) return;
   if (!proposal->note.empty()) progress_.note(proposal->note);  // e.g. an endpoint failed
   CandidateRecord candidate;

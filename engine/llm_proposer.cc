@@ -68,13 +68,19 @@ llm::PromptInput LlmProposer::gather(const ProposalContext& context,
   input.parent_id = parent.id;
   input.flags = parent.program.flags;
   input.metrics = parent.metrics;
-  if (!context.db) return input;
-  for (const CandidateRecord& c : context.db->top(task_.name, kInspirations + 1)) {
-    if (c.id == parent.id || static_cast<int>(input.inspirations.size()) >= kInspirations) continue;
+  auto inspire = [&](const CandidateRecord& c) {
+    if (c.id == parent.id || static_cast<int>(input.inspirations.size()) >= kInspirations) return;
     auto it = c.program.files.find(file);
-    if (it == c.program.files.end()) continue;
+    if (it == c.program.files.end()) return;
     input.inspirations.push_back({c.id, "speedup " + format_speedup(c), edit_summary(c.edit),
                                   llm::region_text(it->second)});
+  };
+  // The islands' choice (best and diverse) when the campaign gives one; the
+  // task's fastest candidates otherwise.
+  for (const CandidateRecord* c : context.inspirations) inspire(*c);
+  if (!context.db) return input;
+  if (context.inspirations.empty()) {
+    for (const CandidateRecord& c : context.db->top(task_.name, kInspirations + 1)) inspire(c);
   }
   for (const CandidateRecord& c : context.db->recent_failures(context.campaign_id, kFailures)) {
     input.failures.push_back({c.id, to_string(c.status), edit_summary(c.edit),

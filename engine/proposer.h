@@ -24,6 +24,9 @@ struct ProposalContext {
   // database and record their calls in it; null in tests of built-ins.
   Database* db = nullptr;
   int64_t campaign_id = 0;
+  // From the parent's island: its fittest and MAP-Elites elites of other
+  // kinds (best and diverse), never the parent itself.
+  std::vector<const CandidateRecord*> inspirations = {};
 };
 
 struct Proposal {
