@@ -885,7 +885,8 @@ DatabaseStats Database::stats() const {
         "coalesce(sum(build_status IN (?3, ?4, ?5)), 0), "
         "coalesce(sum(verify_status IN (?3, ?4, ?5)), 0), "
         "coalesce(sum(benchmark_status IN (?3, ?4, ?5)), 0), "
-        "coalesce(sum(json_extract(metrics_json, '$.binary_reused') = 1), 0) FROM candidates",
+        "coalesce(sum(json_extract(metrics_json, '$.binary_reused') = 1), 0), "
+        "coalesce(sum(json_extract(metrics_json, '$.build_cache_hit') = 1), 0) FROM candidates",
         what);
     query.bind_int(1, static_cast<int>(StageStatus::pending))
         .bind_int(2, static_cast<int>(StageStatus::skipped))
@@ -899,6 +900,7 @@ DatabaseStats Database::stats() const {
                                {"verify", query.integer(3)},
                                {"benchmark", query.integer(4)}};
     stats.binary_reuses = query.integer(5);
+    stats.build_cache_hits = query.integer(6);
   }
   {
     Statement query = impl_->prepare(

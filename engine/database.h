@@ -138,6 +138,8 @@ struct DatabaseStats {
   // Candidates whose binary was byte-identical to one already evaluated:
   // their evaluation was reused, not repeated (the build cache's hits).
   int64_t binary_reuses = 0;
+  // Candidates whose binary came from the build cache instead of a compile.
+  int64_t build_cache_hits = 0;
   std::vector<StatusCount> by_status;        // CandidateStatus names
   std::vector<StatusCount> failures_by_stage;  // "build", "verify", "benchmark"
   std::vector<TaskBest> best_per_task;

@@ -209,6 +209,7 @@ int stats(const DbOptions& options) {
                            {"evaluations", s.evaluations},
                            {"duplicates_skipped", s.duplicates_skipped},
                            {"binary_reuses", s.binary_reuses},
+                           {"build_cache_hits", s.build_cache_hits},
                            {"by_status", by_status},
                            {"failures_by_stage", failures},
                            {"best_per_task", best},
@@ -217,8 +218,10 @@ int stats(const DbOptions& options) {
     return kExitOk;
   }
   std::cout << fmt::format(
-      "campaigns {}  candidates {}  evaluations {}  duplicates skipped {}  binaries reused {}\n",
-      s.campaigns, s.candidates, s.evaluations, s.duplicates_skipped, s.binary_reuses);
+      "campaigns {}  candidates {}  evaluations {}  duplicates skipped {}  binaries reused {}  "
+      "build cache hits {}\n",
+      s.campaigns, s.candidates, s.evaluations, s.duplicates_skipped, s.binary_reuses,
+      s.build_cache_hits);
   std::cout << "by status:";
   for (const auto& entry : s.by_status) std::cout << fmt::format("  {} {}", entry.status, entry.count);
   std::cout << "\nfailures by stage:";

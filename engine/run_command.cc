@@ -94,6 +94,8 @@ int run(const RunOptions& options) {
   // Refuse a broken task before anything is written to the database.
   TempDir scratch("ratchet-campaign-");
   CascadeEvaluator evaluator(task, config.benchmark, config.verification, scratch.path(), &stop);
+  // Built binaries are kept beside the database and reused across runs.
+  evaluator.use_build_cache(BuildCache(std::filesystem::absolute(options.db).string() + ".cache"));
   if (Status prepared = evaluator.prepare(); !prepared) runtime_error(prepared.error());
   if (stop) runtime_error("interrupted before the campaign started");
 

@@ -67,6 +67,16 @@ Status CascadeEvaluator::prepare() {
   if (!inputs) return Error{inputs.error()};
   inputs_ = std::move(*inputs);
 
+  if (build_cache_.enabled()) {
+    TempDir work("version-", scratch_);
+    sandbox::Spec spec;
+    spec.argv = {task_.compiler, "--version"};
+    spec.workdir = work.path();
+    spec.cancel = cancel_;
+    sandbox::Result version = sandbox::run(spec);
+    compiler_version_ = version.stdout_text.substr(0, version.stdout_text.find('\n'));
+  }
+
   BuildOutput build = build_program(task_, task_.baseline(), build_dir, cancel_);
   if (build.stage.status != StageStatus::ok) {
     return fail(fmt::format("the baseline of task '{}' does not build ({}):\n{}", task_.name,
@@ -317,7 +327,23 @@ Evaluation CascadeEvaluator::evaluate_with(const Program& program, uint64_t seed
                                            bool reuse_binaries) {
   Evaluation evaluation;
   TempDir build_dir("build-", scratch_);
-  BuildOutput build = build_program(task_, program, build_dir.path(), cancel_);
+  std::string cache_key;
+  std::optional<std::filesystem::path> cached;
+  if (build_cache_.enabled() && !compiler_version_.empty()) {
+    cache_key = build_cache_.key(task_, program, compiler_version_);
+    cached = build_cache_.find(cache_key);
+  }
+  BuildOutput build;
+  if (cached) {
+    build.stage = {StageStatus::ok, "cached build (" + cache_key + ")", "", 0};
+    build.binary = *cached;
+    evaluation.metrics["build_cache_hit"] = true;
+  } else {
+    build = build_program(task_, program, build_dir.path(), cancel_);
+    if (build.stage.status == StageStatus::ok && !cache_key.empty()) {
+      build_cache_.store(cache_key, build.binary);
+    }
+  }
   evaluation.build = build.stage;
   if (build.stage.status != StageStatus::ok) {
     evaluation.verify = skipped();

@@ -15,6 +15,7 @@
 #include "common/files.h"
 #include "common/program.h"
 #include "evaluators/benchmark.h"
+#include "evaluators/build_cache.h"
 #include "evaluators/builder.h"
 #include "evaluators/inputs.h"
 #include "evaluators/task.h"
@@ -73,6 +74,10 @@ class CascadeEvaluator final : public Evaluator {
 
   Evaluation evaluate(const Program& program, uint64_t seed) override;
 
+  // Reuse binaries built earlier (by this or another run) from `cache`;
+  // call before prepare(), which reads the compiler's version for the key.
+  void use_build_cache(BuildCache cache) { build_cache_ = std::move(cache); }
+
   // Twice the pairs, half the target interval width.
   Evaluation confirm(const Program& program, uint64_t seed) override;
 
@@ -99,6 +104,8 @@ class CascadeEvaluator final : public Evaluator {
   // Different flags often give byte-identical binaries (a flag with nothing
   // to act on); such a binary is never verified or benchmarked twice.
   std::map<std::string, Evaluation> evaluations_by_binary_;
+  BuildCache build_cache_;
+  std::string compiler_version_;
   std::filesystem::path scratch_;
   const std::atomic<bool>* cancel_;
   std::optional<TempDir> baseline_dir_;

@@ -136,3 +136,31 @@ TEST_CASE("cascade: an identical binary from other flags is not verified or time
   Evaluation c = evaluator.evaluate(different, 3);
   CHECK_FALSE(c.metrics.contains("binary_reused"));
 }
+
+TEST_CASE("cascade: a build cache shared by two runs skips the second compile") {
+  TempDir scratch("cascade-test-");
+  TempDir cache("cascade-cache-");
+  Task task = ratchet::testing::tiny_task(2000);
+  Program variant = task.baseline();
+  variant.flags = {"-O3"};
+  Evaluation first, second;
+  for (Evaluation* evaluation : {&first, &second}) {
+    CascadeEvaluator evaluator(task, quick_settings(), VerifySettings{}, scratch.path(), nullptr);
+    evaluator.use_build_cache(BuildCache(cache.path()));
+    REQUIRE(evaluator.prepare().ok());
+    *evaluation = evaluator.evaluate(variant, 1);
+  }
+  REQUIRE(first.passed());
+  REQUIRE(second.passed());
+  CHECK_FALSE(first.metrics.contains("build_cache_hit"));
+  CHECK(second.metrics["build_cache_hit"] == true);
+  CHECK_THAT(second.build.summary, Contains("cached build"));
+  CHECK(second.metrics["binary_hash"] == first.metrics["binary_hash"]);
+
+  Program other = variant;
+  other.flags = {"-O1"};
+  CascadeEvaluator evaluator(task, quick_settings(), VerifySettings{}, scratch.path(), nullptr);
+  evaluator.use_build_cache(BuildCache(cache.path()));
+  REQUIRE(evaluator.prepare().ok());
+  CHECK_FALSE(evaluator.evaluate(other, 1).metrics.contains("build_cache_hit"));
+}

@@ -467,6 +467,7 @@ TEST_CASE("database: stats() counts statuses, failures, duplicates and the best 
   auto sort_best = evaluated(sort.id, "sorted", 1.2);
   auto zero = evaluated(empty.id, "zero", 0.0);  // no speedup > 0: task "empty" has no best
   good.metrics["binary_reused"] = true;  // its binary matched an earlier one
+  better.metrics["build_cache_hit"] = true;  // its binary came from the cache
   auto build_failed = make_candidate(sum.id, make_program("bf"));
   build_failed.status = CandidateStatus::build_failed;
   build_failed.build = StageStatus::failed;
@@ -496,6 +497,7 @@ TEST_CASE("database: stats() counts statuses, failures, duplicates and the best 
   CHECK(stats.evaluations == 9);  // all but refused and pending; the baseline counts
   CHECK(stats.duplicates_skipped == 3);
   CHECK(stats.binary_reuses == 1);
+  CHECK(stats.build_cache_hits == 1);
 
   std::vector<std::pair<std::string, int64_t>> by_status;
   for (const auto& entry : stats.by_status) by_status.emplace_back(entry.status, entry.count);
