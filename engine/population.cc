@@ -21,8 +21,11 @@ void Population::add(const CandidateRecord& candidate) {
   const CandidateRecord* added = members_.back().get();
   if (!highest_ || speedup_of(*added) > speedup_of(*highest_)) highest_ = added;
   if (!fittest_ || fitness_of(*added) > fitness_of(*fittest_)) fittest_ = added;
-  bool confident = added->proposer != "baseline" && ci_low_of(*added) > 1.0 + min_effect_;
-  if (confident && (!best_ || speedup_of(*added) > speedup_of(*best_))) best_ = added;
+  // An improvement must show it: its interval's lower bound clears the
+  // baseline (1) and then the current best, each by min_effect. A luckier
+  // measurement of an equally fast program does not take the title.
+  double bar = (best_ ? speedup_of(*best_) : 1.0) * (1.0 + min_effect_);
+  if (added->proposer != "baseline" && ci_low_of(*added) > bar) best_ = added;
 }
 
 const CandidateRecord& Population::select_parent(const SearchConfig& search,

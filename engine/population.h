@@ -40,8 +40,9 @@ class Population {
 
   const CandidateRecord& select_parent(const SearchConfig& search, std::mt19937_64& rng) const;
 
-  // The candidate with the highest speedup among those whose interval lies
-  // above 1 + min_effect; nullptr when none does.
+  // The latest candidate whose interval's lower bound cleared the previous
+  // best's speedup (the baseline's 1 at first) by min_effect: each new best
+  // is faster with confidence. nullptr when none has cleared the baseline.
   const CandidateRecord* best() const;
   // Highest speedup regardless of confidence; nullptr when empty.
   const CandidateRecord* highest() const;

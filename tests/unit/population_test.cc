@@ -157,3 +157,16 @@ TEST_CASE("population: highest is nullptr when empty") {
   Population population;
   CHECK(population.highest() == nullptr);
 }
+
+TEST_CASE("population: a new best must clear the current best with its lower bound") {
+  Population population(0.02);
+  population.add(candidate(1, 1.00, 0.98, 1.02, "baseline"));
+  population.add(candidate(2, 1.30, 1.25, 1.35));
+  REQUIRE(population.best() != nullptr);
+  CHECK(population.best()->id == 2);
+  population.add(candidate(3, 1.34, 1.29, 1.39));  // faster, but 1.29 < 1.30 * 1.02
+  CHECK(population.best()->id == 2);
+  CHECK(population.highest()->id == 3);
+  population.add(candidate(4, 1.45, 1.40, 1.50));  // 1.40 > 1.326: a real improvement
+  CHECK(population.best()->id == 4);
+}
