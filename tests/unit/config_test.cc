@@ -49,7 +49,7 @@ TEST_CASE("config: load_config reads configs/quickstart.json") {
   CHECK(config.task_dir.filename() == "stencil");
   CHECK(config.task_dir.parent_path().filename() == "corpora");
   CHECK(config.seed == 1);
-  CHECK(config.max_evals == 16);
+  CHECK(config.max_evals == 24);
   CHECK(config.max_wall_seconds == 900);
   CHECK(config.search.exploration == 0.2);
   CHECK(config.search.tournament_size == 3);
@@ -64,7 +64,7 @@ TEST_CASE("config: load_config reads configs/quickstart.json") {
   CHECK(config.benchmark.max_seconds == 20);
   CHECK(config.benchmark.confidence == 0.95);  // not in the file: the default
   CHECK(config.raw.at("name") == "quickstart");
-  CHECK(config.raw.at("budget").at("max_evals") == 16);
+  CHECK(config.raw.at("budget").at("max_evals") == 24);
 }
 
 TEST_CASE("config: load_config fills defaults and resolves the task next to the file") {
