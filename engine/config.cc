@@ -103,6 +103,11 @@ std::optional<std::string> check_base_url(const std::string& url) {
   return std::string("an http:// or https:// URL");
 }
 
+// OpenAI's own endpoint (not a compatible server): it takes max_completion_tokens.
+bool is_openai_api(const std::string& url) {
+  return url.starts_with("https://api.openai.com/") || url == "https://api.openai.com";
+}
+
 LlmModelConfig read_llm_model(JsonObjectReader reader) {
   LlmModelConfig model;
   model.base_url = reader.string("base_url");
@@ -121,6 +126,12 @@ LlmModelConfig read_llm_model(JsonObjectReader reader) {
   model.temperature = reader.number_or("temperature", model.temperature, 0.0, 2.0);
   model.max_tokens =
       static_cast<int>(reader.integer_or("max_tokens", model.max_tokens, 1, 1'000'000));
+  model.token_limit_field = reader.choice_or(
+      "token_limit_field", {"max_tokens", "max_completion_tokens"},
+      is_openai_api(model.base_url) ? "max_completion_tokens" : "max_tokens");
+  if (model.kind == "anthropic" && model.token_limit_field != "max_tokens") {
+    reader.fail("token_limit_field", "\"max_tokens\" for kind \"anthropic\" (its only form)");
+  }
   model.timeout_ms =
       static_cast<int>(reader.integer_or("timeout_ms", model.timeout_ms, 100, 3'600'000));
   model.concurrency =

@@ -50,6 +50,10 @@ struct LlmModelConfig {
   double weight = 1.0;          // how often this model is drawn (ensembles)
   double temperature = 0.7;
   int max_tokens = 4096;        // per answer
+  // The request field that carries max_tokens on the openai kind: OpenAI's own
+  // API wants max_completion_tokens (its reasoning models refuse max_tokens);
+  // vLLM, llama.cpp, Ollama and most other servers read max_tokens.
+  std::string token_limit_field = "max_tokens";  // max_tokens | max_completion_tokens
   int timeout_ms = 120'000;     // per attempt
   int concurrency = 4;          // requests in flight to this endpoint
   int requests_per_minute = 0;  // 0: no limit

@@ -4,6 +4,7 @@
 
 #include "common/result.h"
 #include "common/text.h"
+#include "engine/llm/answer.h"
 #include "engine/progress.h"
 #include "rewriters/apply_edit.h"
 #include "rewriters/search_replace.h"
@@ -92,6 +93,7 @@ llm::PromptInput LlmProposer::gather(const ProposalContext& context,
 llm::CallResult LlmProposer::exchange(size_t model, const llm::ChatRequest& request,
                                       const std::string& key) {
   if (!client_) {  // replay
+    std::lock_guard lock(mutex_);
     llm::CallResult result;
     result.model = model;
     if (auto hit = replay_->lookup(key)) {
@@ -104,6 +106,7 @@ llm::CallResult LlmProposer::exchange(size_t model, const llm::ChatRequest& requ
     return result;
   }
   llm::CallResult result = client_->call(model, request);
+  std::lock_guard lock(mutex_);
   if (result.ok() && replay_) {
     if (Status recorded = replay_->record(key, config_.models[model].model, result.answer);
         !recorded) {
@@ -131,7 +134,13 @@ std::optional<Proposal> LlmProposer::fallback(const ProposalContext& context,
   return proposal;
 }
 
+std::string LlmProposer::stop_reason() const {
+  std::lock_guard lock(mutex_);
+  return stop_reason_;
+}
+
 std::optional<Proposal> LlmProposer::propose(const ProposalContext& context) {
+  std::unique_lock lock(mutex_);
   // Budgets count the whole campaign, resumed runs included.
   if (context.db && usage_campaign_ != context.campaign_id) {
     usage_ = context.db->llm_usage(context.campaign_id);
@@ -153,11 +162,15 @@ std::optional<Proposal> LlmProposer::propose(const ProposalContext& context) {
     }
     bool first = !said_all_down_;
     said_all_down_ = true;
+    lock.unlock();
     return fallback(context, first ? "every LLM endpoint is down (" + status +
                                          "); using the built-in flag mutator until one is back"
                                    : "");
   }
   if (said_all_down_) said_all_down_ = false;
+  // The prompt, the call and the parsing run unlocked: other threads' calls
+  // are in flight meanwhile.
+  lock.unlock();
 
   auto file = edit_target_file(context.parent.program, Edit{EditKind::diff});
   if (!file) return fallback(context, "llm: " + file.error());
@@ -191,13 +204,15 @@ std::optional<Proposal> LlmProposer::propose(const ProposalContext& context) {
   }
   std::optional<int64_t> call_id;
   if (context.db) call_id = context.db->insert_llm_call(call);
+  lock.lock();
   usage_.calls++;
   usage_.tokens_in += call.tokens_in;
   usage_.tokens_out += call.tokens_out;
   usage_.cost_usd += call.cost_usd;
+  if (!result.ok() && result.status == "replay_miss") stop_reason_ = result.error;
+  lock.unlock();
 
   if (!result.ok()) {
-    if (result.status == "replay_miss") stop_reason_ = result.error;
     auto proposal = fallback(context, fmt::format("llm {}: {}", chosen.model, result.error));
     return proposal;
   }
@@ -205,7 +220,7 @@ std::optional<Proposal> LlmProposer::propose(const ProposalContext& context) {
   proposal.proposer = "llm";
   proposal.model = chosen.model;
   proposal.llm_call_id = call_id;
-  auto edit = edit_from_answer(result.answer.text, *file, 0);
+  auto edit = llm::edit_from_llm_answer(result.answer.text, *file, 0);
   if (edit) {
     proposal.edit = std::move(*edit);
   } else {

@@ -3,8 +3,9 @@
 // answer into a diff or rewrite Edit (rewriters/search_replace.h), and records
 // the call (tokens, cost, latency, status, text unless disabled) in llm_calls.
 //
-// It blocks on its call: the campaign loop is sequential today. The client
-// underneath keeps many calls in flight when a caller submits several.
+// It blocks on its call, and may be called from several threads at once (each
+// with its own rng): their calls share one client, so they are in flight
+// together while the campaign builds and benchmarks.
 //
 // Faults: a failed call (after the client's retries) yields a proposal from
 // the built-in flag mutator instead, noted in the progress log; when every
@@ -18,6 +19,7 @@
 #pragma once
 
 #include <memory>
+#include <mutex>
 #include <optional>
 
 #include "engine/flag_mutator.h"
@@ -34,7 +36,7 @@ class LlmProposer final : public Proposer {
   LlmProposer(const LlmConfig& config, const Task& task, int fallback_max_genes);
   std::string kind() const override { return "llm"; }
   std::optional<Proposal> propose(const ProposalContext& context) override;
-  std::string stop_reason() const override { return stop_reason_; }
+  std::string stop_reason() const override;
 
  private:
   std::optional<size_t> pick_model(std::mt19937_64& rng) const;
@@ -52,6 +54,8 @@ class LlmProposer final : public Proposer {
   LlmUsage usage_;
   std::string stop_reason_;
   bool said_all_down_ = false;
+  // Guards usage_, usage_campaign_, stop_reason_, said_all_down_ and replay_.
+  mutable std::mutex mutex_;
 };
 
 }  // namespace ratchet

@@ -1,9 +1,12 @@
 #include "engine/llm/llm_client.h"
 
+#include <curl/curl.h>
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
+#include <ctime>
 #include <cstdlib>
 #include <thread>
 
@@ -23,14 +26,16 @@ LlmClient::Clock::duration seconds(double s) {
   return std::chrono::duration_cast<LlmClient::Clock::duration>(std::chrono::duration<double>(s));
 }
 
-// Retry-After in seconds (delta-seconds form); -1 when absent or a date.
+std::string trim(const std::string& text) {
+  size_t begin = text.find_first_not_of(" \t\r\n");
+  if (begin == std::string::npos) return "";
+  return text.substr(begin, text.find_last_not_of(" \t\r\n") - begin + 1);
+}
+
 double retry_after(const HttpResponse& response) {
   auto it = response.headers.find("retry-after");
   if (it == response.headers.end()) return -1;
-  char* end = nullptr;
-  double value = std::strtod(it->second.c_str(), &end);
-  if (end == it->second.c_str() || value < 0) return -1;
-  return value;
+  return parse_retry_after(it->second, std::time(nullptr));
 }
 
 bool retryable(const std::string& status, long http_status) {
@@ -40,6 +45,21 @@ bool retryable(const std::string& status, long http_status) {
 }
 
 }  // namespace
+
+double parse_retry_after(const std::string& value, std::time_t now) {
+  std::string text = trim(value);
+  if (text.empty()) return -1;
+  if (std::isdigit(static_cast<unsigned char>(text[0]))) {
+    char* end = nullptr;
+    double seconds = std::strtod(text.c_str(), &end);
+    // "120" is delay-seconds; "120abc" is neither form.
+    return *end == '\0' && seconds >= 0 ? seconds : -1;
+  }
+  // An HTTP-date: IMF-fixdate, RFC 850 or asctime, all of which curl reads.
+  std::time_t at = curl_getdate(text.c_str(), nullptr);
+  if (at == -1) return -1;
+  return at > now ? static_cast<double>(at - now) : 0;
+}
 
 std::string redact(std::string text, const std::string& secret) {
   if (secret.size() < 4) return text;
@@ -72,10 +92,12 @@ void LlmClient::submit(size_t model, ChatRequest request, Callback done) {
 }
 
 bool LlmClient::available(size_t model) const {
+  std::lock_guard lock(mutex_);
   return Clock::now() >= endpoints_[model].paused_until;
 }
 
 std::string LlmClient::status_line(size_t model) const {
+  std::lock_guard lock(mutex_);
   const Endpoint& e = endpoints_[model];
   auto now = Clock::now();
   if (now >= e.paused_until) return "";
@@ -250,13 +272,21 @@ void LlmClient::poll(int timeout_ms) {
 }
 
 CallResult LlmClient::call(size_t model, ChatRequest request) {
+  // Callbacks run inside poll(), under the lock, so `finished` needs no atomics.
   bool finished = false;
   CallResult out;
+  std::unique_lock lock(mutex_);
   submit(model, std::move(request), [&](CallResult result) {
     out = std::move(result);
     finished = true;
   });
-  while (!finished) poll(1000);
+  while (!finished) {
+    poll(10);
+    // Let another caller submit or drive the transfers for a moment.
+    lock.unlock();
+    std::this_thread::yield();
+    lock.lock();
+  }
   return out;
 }
 

@@ -7,6 +7,7 @@
 //
 // Backoff: attempt k (k = 1 for the first retry) waits a uniform draw in
 // [d/2, d] with d = min(30 s, 0.5 s * 2^(k-1)); a Retry-After of s seconds
+// (or an HTTP-date s seconds away)
 // replaces the draw with s (and pauses the endpoint for s). A retry that
 // would end after max_retry_seconds since the call began is not made.
 // Pause: after 3 failed attempts in a row an endpoint rests 2 s, doubling per
@@ -19,9 +20,11 @@
 
 #include <chrono>
 #include <cstdint>
+#include <ctime>
 #include <deque>
 #include <functional>
 #include <map>
+#include <mutex>
 #include <random>
 #include <string>
 #include <vector>
@@ -64,13 +67,17 @@ class LlmClient {
   // Starts what the limits allow, drives transfers and retry timers for up to
   // `timeout_ms`, runs callbacks of finished calls.
   void poll(int timeout_ms);
-  // submit + poll until done.
+  // submit + poll until done. Thread-safe, unlike submit and poll: calls from
+  // several threads share the one multi handle, so their transfers are in
+  // flight together (within each endpoint's concurrency); whichever caller
+  // polls drives them all, and the lock is let go between short polls.
   CallResult call(size_t model, ChatRequest request);
 
   size_t pending() const { return queue_.size() + http_.in_flight(); }
-  // False while the endpoint is paused after failures.
+  // False while the endpoint is paused after failures. Thread-safe.
   bool available(size_t model) const;
   // Why it is paused ("" when available): "paused 8s after 3 failures: HTTP 500 …".
+  // Thread-safe.
   std::string status_line(size_t model) const;
   const std::vector<LlmModelConfig>& models() const { return models_; }
 
@@ -110,10 +117,17 @@ class LlmClient {
   std::vector<Endpoint> endpoints_;
   std::deque<Call> queue_;
   uint64_t next_id_ = 1;
+  mutable std::mutex mutex_;  // call(), available(), status_line()
 };
 
 // Cost in USD of `answer` at the model's prices per million tokens.
 double call_cost(const LlmModelConfig& model, const ChatAnswer& answer);
+
+// Retry-After's value (RFC 9110 10.2.3) as seconds to wait from `now`:
+// delay-seconds ("120") or an HTTP-date ("Wed, 21 Oct 2015 07:28:00 GMT", and
+// the obsolete RFC 850 and asctime forms); a date in the past is 0. -1 when
+// the value is neither.
+double parse_retry_after(const std::string& value, std::time_t now);
 
 // `text` with every occurrence of `secret` replaced by "[redacted]".
 std::string redact(std::string text, const std::string& secret);

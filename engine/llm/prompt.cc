@@ -27,7 +27,12 @@ const char* kFormat =
     "\n"
     "Every SEARCH text must match the current program once; blocks must not overlap. "
     "Alternatively, give the complete new text of the first evolvable region in one fenced "
-    "code block. Keep the output byte-for-byte identical; do not add EVOLVE-BLOCK markers.";
+    "code block. Or, when the improvement is a pattern that may occur in many places, write "
+    "it as a transform rule in a ```json block: {\"name\": \"short-name\", \"match\": "
+    "\"<a clang-query AST matcher; bind nodes with .bind(\\\"x\\\")>\", \"replace\": "
+    "\"<the new code for the whole match, using ${x} for bound nodes>\"}; it is applied at "
+    "every match inside the evolvable regions. Keep the output byte-for-byte identical; do "
+    "not add EVOLVE-BLOCK markers.";
 
 std::string join_blocks(const std::vector<std::string>& parts, const std::string& none) {
   if (parts.empty()) return none;

@@ -39,7 +39,7 @@ HttpRequest build_request(const LlmModelConfig& model, const ChatRequest& reques
   http.headers = {"Content-Type: application/json", "Accept: application/json"};
   nlohmann::json body;
   body["model"] = model.model;
-  body["max_tokens"] = request.max_tokens;
+  body[model.kind == "anthropic" ? "max_tokens" : model.token_limit_field] = request.max_tokens;
   body["temperature"] = request.temperature;
   if (model.kind == "anthropic") {
     if (!key.empty()) http.headers.push_back("x-api-key: " + key);
@@ -100,8 +100,13 @@ Result<ChatAnswer> parse_answer(const std::string& kind, const std::string& body
     if (!choice.is_object() || !choice.contains("message") || !choice["message"].is_object()) {
       return fail("malformed response: 'choices[0]' has no 'message'");
     }
-    const nlohmann::json& content = choice["message"].value("content", nlohmann::json());
+    const nlohmann::json& message = choice["message"];
+    const nlohmann::json& content = message.value("content", nlohmann::json());
     if (content.is_string()) answer.text = content.get<std::string>();
+    // OpenAI puts a declined request in "refusal", with null content.
+    if (answer.text.empty() && message.contains("refusal") && message["refusal"].is_string()) {
+      return fail("the model refused: " + message["refusal"].get<std::string>().substr(0, 300));
+    }
     if (choice.contains("finish_reason") && choice["finish_reason"].is_string()) {
       answer.stop_reason = choice["finish_reason"];
     }

@@ -3,8 +3,9 @@
 // OpenAI-compatible chat completions (OpenAI, vLLM, llama.cpp server, Ollama,
 // OpenRouter, …): POST {base_url}/chat/completions with
 //   Authorization: Bearer KEY
-//   {"model", "messages": [{"role": "system"|"user", "content"}], "temperature", "max_tokens"}
-// answered by {"choices": [{"message": {"content"}, "finish_reason"}],
+//   {"model", "messages": [{"role": "system"|"user", "content"}], "temperature",
+//    "max_tokens" (or "max_completion_tokens", which OpenAI's own API wants)}
+// answered by {"choices": [{"message": {"content", "refusal"}, "finish_reason"}],
 //              "usage": {"prompt_tokens", "completion_tokens"}}.
 //
 // Anthropic messages: POST {base_url}/v1/messages (or {base_url}/messages

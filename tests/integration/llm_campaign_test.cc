@@ -261,3 +261,35 @@ TEST_CASE("llm campaign: a token budget stops the campaign cleanly") {
   CHECK_THAT(run.out, Contains("stopped early: the LLM token budget is spent (320 of 300 tokens)"));
   CHECK(server.requests().size() == 2);
 }
+
+TEST_CASE("llm campaign: an answer may be a transform rule, and a bad matcher is refused with its position") {
+  KeyInEnvironment key;
+  LoopbackLlmServer server;
+  // The same value of the same type: 7919 and 7919ULL, in an unsigned long long sum.
+  const std::string rule =
+      R"json({"name": "modulus-ull", "match": "integerLiteral(equals(7919)).bind(\"m\")", "replace": "7919ULL"})json";
+  const std::string broken =
+      R"json({"name": "broken", "match": "integerLiteral(equals(7919)", "replace": "1"})json";
+  server.script({LoopbackLlmServer::ok("A rule for it:\n```json\n" + rule + "\n```\n"),
+                 LoopbackLlmServer::ok("```json\n" + broken + "\n```\n")},
+                numbered_answers());
+  Ratchet ratchet;
+  auto file = ratchet.write_config("rules.json", llm_config(3, server.base_url()));
+  CommandResult run = ratchet.run({"run", file.string(), "--db", ratchet.db().string()});
+  INFO(run.out << run.err);
+  REQUIRE(run.exit_code == 0);
+
+  nlohmann::json applied = db_json(ratchet, {"db", "show", "2"});
+  CHECK(applied["edit"]["kind"] == "transform");
+  CHECK(applied["edit"]["summary"] == "transform rule 'modulus-ull'");
+  CHECK(applied["status"] == "evaluated");
+  CommandResult diff = ratchet.run({"db", "show", "2", "--diff", "--db", ratchet.db().string()});
+  CHECK_THAT(diff.out, Contains("+      total += v * v % 7919ULL + (v ^ (total >> 3));"));
+
+  nlohmann::json refused = db_json(ratchet, {"db", "show", "3"});
+  CHECK(refused["status"] == "refused");
+  CHECK(refused["edit"]["kind"] == "transform");
+  std::string reason = refused["artifacts"]["refusal"];
+  INFO(reason);
+  CHECK_THAT(reason, Contains("bad matcher: 1:"));
+}

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 
 #include <chrono>
+#include <ctime>
 
 #include "engine/llm/llm_client.h"
 #include "tests/llm_test_server.h"
@@ -95,6 +96,40 @@ TEST_CASE("llm client: 429 with Retry-After is honoured, then the call succeeds"
   CHECK(result.answer.text == "after wait");
   CHECK(result.retries == 1);
   CHECK(seconds_since(start) >= 0.95);  // waited the server's second, not the 20 ms backoff
+}
+
+TEST_CASE("llm client: Retry-After as delay-seconds or an HTTP-date") {
+  // 1445412480 is Wed, 21 Oct 2015 07:28:00 GMT (the RFC's example).
+  const std::time_t now = 1445412480;
+  CHECK(parse_retry_after("120", now) == 120);
+  CHECK(parse_retry_after(" 7 ", now) == 7);
+  CHECK(parse_retry_after("0", now) == 0);
+  CHECK(parse_retry_after("Wed, 21 Oct 2015 07:28:30 GMT", now) == 30);
+  CHECK(parse_retry_after("Wednesday, 21-Oct-15 07:29:00 GMT", now) == 60);  // RFC 850
+  CHECK(parse_retry_after("Wed Oct 21 07:28:05 2015", now) == 5);             // asctime
+  CHECK(parse_retry_after("Wed, 21 Oct 2015 07:00:00 GMT", now) == 0);        // already past
+  CHECK(parse_retry_after("", now) == -1);
+  CHECK(parse_retry_after("soon", now) == -1);
+  CHECK(parse_retry_after("12abc", now) == -1);
+  CHECK(parse_retry_after("-5", now) == -1);
+}
+
+TEST_CASE("llm client: 429 with an HTTP-date Retry-After waits until that date") {
+  KeyInEnvironment key;
+  LoopbackLlmServer server;
+  // Two seconds ahead, whole seconds: the wait is 1 to 2 s, never the 20 ms backoff.
+  char date[64];
+  std::time_t at = std::time(nullptr) + 2;
+  std::strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S GMT", std::gmtime(&at));
+  server.script({LoopbackLlmServer::status(429, date, "rate limited"),
+                 LoopbackLlmServer::ok("after the date")});
+  LlmClient client({model_at(server.base_url())}, fast_policy());
+  auto start = Clock::now();
+  CallResult result = client.call(0, hello());
+  REQUIRE(result.ok());
+  CHECK(result.answer.text == "after the date");
+  CHECK(result.retries == 1);
+  CHECK(seconds_since(start) >= 0.9);
 }
 
 TEST_CASE("llm client: 500, a truncated body, garbage and a slow answer are retried") {

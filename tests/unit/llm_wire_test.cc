@@ -33,7 +33,7 @@ std::string usage_error_of(const std::function<void()>& action) {
 
 }  // namespace
 
-TEST_CASE("llm wire: endpoints and headers per kind; no key, no credentials") {
+TEST_CASE("llm wire: endpoints and headers per kind, and no key means no credentials") {
   LlmModelConfig model = openai_model();
   CHECK(endpoint_url(model) == "https://api.example.com/v1/chat/completions");
   ChatRequest request;
@@ -207,6 +207,50 @@ TEST_CASE("llm config: the section is read strictly") {
   path = write(R"({"models": []})");
   CHECK_THAT(usage_error_of([&] { load_config(path); }),
              Catch::Contains("key 'llm': expected an \"llm\" section with at least one model"));
+}
+
+TEST_CASE("llm config: the answer limit's field follows the endpoint, or the config") {
+  TempDir dir("ratchet-llm-limit-");
+  std::filesystem::create_directory(dir.path() / "task");
+  auto load = [&](const std::string& model) {
+    auto path = dir.path() / "c.json";
+    REQUIRE(write_file(path, R"({"task": "task", "proposers": [{"kind": "llm"}], "llm": {"models": [)" +
+                                 model + "]}}")
+                .ok());
+    return path;
+  };
+  CHECK(load_config(load(R"({"base_url": "http://127.0.0.1:8080/v1", "model": "m"})"))
+            .llm.models[0].token_limit_field == "max_tokens");
+  CHECK(load_config(load(R"({"base_url": "https://api.openai.com/v1", "model": "o4-mini"})"))
+            .llm.models[0].token_limit_field == "max_completion_tokens");
+  CHECK(load_config(load(R"({"base_url": "http://127.0.0.1/v1", "model": "m",
+                             "token_limit_field": "max_completion_tokens"})"))
+            .llm.models[0].token_limit_field == "max_completion_tokens");
+  auto bad = load(R"({"base_url": "http://h/v1", "model": "m", "token_limit_field": "max_new_tokens"})");
+  CHECK_THAT(usage_error_of([&] { load_config(bad); }),
+             Catch::Contains("key 'llm.models[0].token_limit_field': expected one of \"max_tokens\", "
+                             "\"max_completion_tokens\""));
+  auto anthropic = load(R"({"base_url": "https://api.anthropic.com", "model": "m", "kind": "anthropic",
+                            "token_limit_field": "max_completion_tokens"})");
+  CHECK_THAT(usage_error_of([&] { load_config(anthropic); }),
+             Catch::Contains("key 'llm.models[0].token_limit_field': expected \"max_tokens\" for kind "
+                             "\"anthropic\""));
+
+  LlmModelConfig model = openai_model();
+  ChatRequest request;
+  request.messages = {{"user", "u"}};
+  request.max_tokens = 77;
+  model.token_limit_field = "max_completion_tokens";
+  auto body = nlohmann::json::parse(build_request(model, request, "").body);
+  CHECK(body["max_completion_tokens"] == 77);
+  CHECK_FALSE(body.contains("max_tokens"));
+}
+
+TEST_CASE("llm wire: an OpenAI refusal is reported as such") {
+  auto refused = parse_answer(
+      "openai", R"({"choices":[{"message":{"content":null,"refusal":"I can't help with that."}}]})");
+  REQUIRE_FALSE(refused);
+  CHECK(refused.error() == "the model refused: I can't help with that.");
 }
 
 TEST_CASE("llm config: the run shortcut adds a model and an llm proposer") {
