@@ -7,6 +7,8 @@
 
 #include <chrono>
 #include <ctime>
+#include <thread>
+#include <atomic>
 
 #include "engine/llm/llm_client.h"
 #include "tests/llm_test_server.h"
@@ -284,4 +286,34 @@ TEST_CASE("llm client: Anthropic messages wire format") {
   CHECK(body["system"] == "be brief");
   CHECK(body["messages"].size() == 1);
   CHECK(body["messages"][0]["role"] == "user");
+}
+
+TEST_CASE("llm client: calls from several threads are in flight together") {
+  KeyInEnvironment key;
+  LoopbackLlmServer server;
+  // Each request waits (up to 5 s) until all three have arrived: calls made
+  // one after another would each answer "alone".
+  auto arrived = std::make_shared<std::atomic<int>>(0);
+  auto rendezvous = [arrived](const httplib::Request& request, httplib::Response& response) {
+    ++*arrived;
+    auto until = Clock::now() + std::chrono::seconds(5);
+    while (*arrived < 3 && Clock::now() < until) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+    LoopbackLlmServer::ok(*arrived >= 3 ? "together" : "alone")(request, response);
+  };
+  server.script({}, rendezvous);
+  LlmModelConfig model = model_at(server.base_url());
+  model.concurrency = 3;
+  LlmClient client({model}, fast_policy());
+  std::vector<CallResult> results(3);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 3; ++i) {
+    threads.emplace_back([&, i] { results[i] = client.call(0, hello()); });
+  }
+  for (auto& thread : threads) thread.join();
+  for (const CallResult& result : results) {
+    REQUIRE(result.ok());
+    CHECK(result.answer.text == "together");
+  }
 }
