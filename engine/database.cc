@@ -1033,17 +1033,35 @@ LlmUsage Database::llm_usage(int64_t campaign_id) const {
 
 std::vector<CandidateRecord> Database::recent_failures(int64_t campaign_id, int limit) const {
   if (limit <= 0) return {};
+  // Evidence needs the edit and the artifacts only: reading whole candidates
+  // (their programs above all) was most of an LLM proposal's controller time.
   std::vector<CandidateRecord> result;
   for (CandidateStatus status : {CandidateStatus::refused, CandidateStatus::build_failed,
                                  CandidateStatus::verify_failed,
                                  CandidateStatus::benchmark_failed}) {
     Statement query = impl_->prepare(
-        "SELECT " RATCHET_CANDIDATE_COLUMNS " FROM candidates c INDEXED BY "
-        "candidates_by_campaign_status WHERE c.campaign_id = ?1 AND c.status = ?2 "
-        "ORDER BY c.id DESC LIMIT ?3",
+        "SELECT c.id, c.campaign_id, c.parent_id, c.edit_json, c.proposer, c.model, "
+        "c.build_status, c.verify_status, c.benchmark_status, c.artifacts_json "
+        "FROM candidates c INDEXED BY candidates_by_campaign_status "
+        "WHERE c.campaign_id = ?1 AND c.status = ?2 ORDER BY c.id DESC LIMIT ?3",
         "reading recent failures");
     query.bind_int(1, campaign_id).bind_int(2, static_cast<int>(status)).bind_int(3, limit);
-    for (auto& candidate : impl_->read_candidates(query)) result.push_back(std::move(candidate));
+    while (query.step()) {
+      CandidateRecord c;
+      c.id = query.integer(0);
+      std::string of = " of candidate " + std::to_string(c.id);
+      c.campaign_id = query.integer(1);
+      c.parent_id = query.optional_integer(2);
+      c.edit = impl_->parse(query.text(3), "the edit" + of);
+      c.proposer = query.text(4);
+      c.model = query.text(5);
+      c.status = status;
+      c.build = static_cast<StageStatus>(query.integer(6));
+      c.verify = static_cast<StageStatus>(query.integer(7));
+      c.benchmark = static_cast<StageStatus>(query.integer(8));
+      c.artifacts = impl_->parse(query.text(9), "the artifacts" + of);
+      result.push_back(std::move(c));
+    }
   }
   std::sort(result.begin(), result.end(),
             [](const CandidateRecord& a, const CandidateRecord& b) { return a.id > b.id; });

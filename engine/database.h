@@ -204,6 +204,8 @@ class Database {
   LlmUsage llm_usage(int64_t campaign_id) const;                    // model ""
   // The latest refused or failed candidates of a campaign, newest first
   // (evidence for the next prompt); an index walk, flat in campaign size.
+  // Only the evidence is read: ids, edit, proposer, statuses and artifacts;
+  // program, metrics and program_hash stay empty.
   std::vector<CandidateRecord> recent_failures(int64_t campaign_id, int limit) const;
 
   const std::filesystem::path& path() const { return path_; }

@@ -7,7 +7,8 @@
 // is tests/data/tasks/tiny; evaluation is instant (a made-up speedup). For each
 // database size (50, 1,000, 10,000, 100,000 candidates, filled in between) it
 // runs `per_size` candidates through the whole controller path: prompt built
-// from the database (best candidates, recent failures), HTTP round trip on the
+// from the island's inspirations (in memory, as in a campaign) and the
+// database's recent failures, HTTP round trip on the
 // curl multi client, answer parsed, edit applied, program hashed, candidate and
 // LLM call written, evaluation recorded. It prints the controller thread's CPU
 // time per candidate (CLOCK_THREAD_CPUTIME_ID: the server's threads are not
@@ -94,10 +95,13 @@ int main(int argc, char** argv) {
 
   // One candidate through the controller path; `count` and the parent fixed.
   int64_t made = 1;
+  CandidateRecord best = baseline;
   auto one = [&](bool fill) {
     const CandidateRecord& parent = baseline;
+    // As in a campaign: the island's inspirations come from memory, not a query.
+    std::vector<const CandidateRecord*> inspirations = {&best};
     std::optional<Proposal> proposal =
-        fill ? std::nullopt : proposer.propose({task, parent, rng, &db, campaign.id});
+        fill ? std::nullopt : proposer.propose({task, parent, rng, &db, campaign.id, inspirations});
     CandidateRecord candidate;
     candidate.campaign_id = campaign.id;
     candidate.parent_id = parent.id;
@@ -130,6 +134,10 @@ int main(int argc, char** argv) {
                                       {"log", "tiny.c:9:3: error: expected ';' before '}'"}};
     }
     db.update_candidate(candidate);
+    if (candidate.status == CandidateStatus::evaluated &&
+        candidate.metrics["speedup"].get<double>() > best.metrics["speedup"].get<double>()) {
+      best = candidate;
+    }
     ++made;
   };
 
