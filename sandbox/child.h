@@ -76,10 +76,17 @@ struct ChildPlan {
   int status_fd = -1;
   int max_fd = 1024;  // for the close loop when close_range is missing
 
+  // Read end: one byte once the parent is ready for the command to start
+  // (isolated: the id maps are written; process-group: the perf counters are
+  // open). Rootless inits read a first byte once their id maps are written,
+  // before they build the mount tree. -1: start at once (process-group).
+  int go_fd = -1;
+
   // Isolation (used by isolated_init_main only).
   MountPlan* mounts = nullptr;
   const sock_fprog* seccomp = nullptr;
-  int go_fd = -1;  // read end: one byte once the id maps are written
+  bool rootless = false;     // in a user namespace of ratchet's own uid
+  int join_network = -1;     // a network namespace to join first (setns), or -1
   uid_t uid = 0;   // inside and outside the user namespace
   gid_t gid = 0;
   std::vector<char> candidate_stack;  // for the command's vfork-style clone

@@ -1,14 +1,18 @@
 #include <dirent.h>
 #include <fcntl.h>
+#include <linux/perf_event.h>
 #include <signal.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <catch2/catch.hpp>
 #include <cerrno>
 #include <chrono>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -68,6 +72,38 @@ std::vector<pid_t> processes_with(const std::string& marker) {
 }
 
 bool process_gone(pid_t pid) { return kill(pid, 0) < 0 && errno == ESRCH; }
+
+const ratchet::sandbox::Counter* find_counter(const Result& result, const std::string& name) {
+  for (const auto& counter : result.counters) {
+    if (counter.name == name) return &counter;
+  }
+  return nullptr;
+}
+
+bool listed(const std::vector<std::string>& names, const std::string& name) {
+  return std::find(names.begin(), names.end(), name) != names.end();
+}
+
+// What this kernel says about counting a hardware event on this process:
+// true when it can (a PMU), false when it has no such event here.
+bool kernel_counts(uint64_t hardware_event) {
+  perf_event_attr attr{};
+  attr.size = sizeof attr;
+  attr.type = PERF_TYPE_HARDWARE;
+  attr.config = hardware_event;
+  attr.disabled = 1;
+  attr.exclude_hv = 1;
+  int fd = static_cast<int>(syscall(SYS_perf_event_open, &attr, 0, -1, -1, PERF_FLAG_FD_CLOEXEC));
+  if (fd >= 0) {
+    close(fd);
+    return true;
+  }
+  INFO("perf_event_open: " << std::strerror(errno));
+  REQUIRE((errno == ENOENT || errno == EOPNOTSUPP || errno == ENODEV));
+  return false;
+}
+
+using ratchet::sandbox::Isolation;
 
 }  // namespace
 
@@ -414,4 +450,67 @@ TEST_CASE("sandbox: results serialize to JSON", "[sandbox]") {
   nlohmann::json setup_json = ratchet::sandbox::to_json(setup);
   CHECK(setup_json["termination"] == "setup-error");
   CHECK(setup_json["setup_error"] == setup.setup_error);
+}
+
+TEST_CASE("sandbox: perf counters count the command's whole process tree", "[sandbox]") {
+  TempDir dir("sandbox-test-");
+  for (Isolation level : {Isolation::process_group, Isolation::full}) {
+    // The work is in a subshell (a child of the command), then a sleep.
+    Spec spec = make_spec(dir, {"sh", "-c",
+                                "(i=0; while [ $i -lt 100000 ]; do i=$((i+1)); done); sleep 0.02"});
+    spec.isolation = level;
+    spec.count_events = true;
+    Result result = ratchet::sandbox::run(spec);
+    INFO(to_string(level) << ": " << result.describe() << " " << result.stderr_text);
+    REQUIRE(result.exited_ok());
+    CHECK(result.isolation == to_string(level));
+    for (const char* name : {"task-clock", "page-faults", "context-switches", "cpu-migrations"}) {
+      INFO(name);
+      CHECK(find_counter(result, name) != nullptr);  // software events are always there
+      CHECK_FALSE(listed(result.unavailable_counters, name));
+    }
+    REQUIRE(find_counter(result, "task-clock") != nullptr);
+    double task_clock_ms = find_counter(result, "task-clock")->value / 1e6;
+    INFO("task-clock " << task_clock_ms << " ms, cpu " << result.cpu_ms << " ms");
+    CHECK(result.cpu_ms > 20);
+    // The subshell's loop counts: the counter follows every process of the tree.
+    CHECK(task_clock_ms > 0.7 * result.cpu_ms);
+    CHECK(task_clock_ms < 1.3 * result.cpu_ms + 5);
+    CHECK(find_counter(result, "page-faults")->value > 0);
+    CHECK(find_counter(result, "context-switches")->value > 0);  // the sleep, at least
+    CHECK(result.counters.size() + result.unavailable_counters.size() == 9);
+  }
+}
+
+TEST_CASE("sandbox: hardware counters are unavailable exactly where the kernel has none",
+          "[sandbox]") {
+  TempDir dir("sandbox-test-");
+  Spec spec = make_spec(dir, {"true"});
+  spec.count_events = true;
+  Result result = ratchet::sandbox::run(spec);
+  REQUIRE(result.exited_ok());
+  const std::pair<const char*, uint64_t> hardware[] = {
+      {"cycles", PERF_COUNT_HW_CPU_CYCLES},
+      {"instructions", PERF_COUNT_HW_INSTRUCTIONS},
+      {"cache-references", PERF_COUNT_HW_CACHE_REFERENCES},
+      {"cache-misses", PERF_COUNT_HW_CACHE_MISSES},
+      {"branch-misses", PERF_COUNT_HW_BRANCH_MISSES}};
+  for (const auto& [name, event] : hardware) {
+    INFO(name);
+    bool counted = kernel_counts(event);
+    CHECK(listed(result.unavailable_counters, name) == !counted);
+    CHECK((find_counter(result, name) != nullptr) == counted);
+  }
+  auto json = ratchet::sandbox::to_json(result);
+  CHECK(json["counters"].contains("task-clock"));
+  CHECK(json["unavailable_counters"].size() == result.unavailable_counters.size());
+}
+
+TEST_CASE("sandbox: no counters unless asked", "[sandbox]") {
+  TempDir dir("sandbox-test-");
+  Result result = run_sh(dir, "true");
+  REQUIRE(result.exited_ok());
+  CHECK(result.counters.empty());
+  CHECK(result.unavailable_counters.empty());
+  CHECK_FALSE(ratchet::sandbox::to_json(result).contains("counters"));
 }
