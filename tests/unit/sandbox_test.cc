@@ -514,3 +514,65 @@ TEST_CASE("sandbox: no counters unless asked", "[sandbox]") {
   CHECK(result.unavailable_counters.empty());
   CHECK_FALSE(ratchet::sandbox::to_json(result).contains("counters"));
 }
+
+TEST_CASE("sandbox: each run's peak memory is its own", "[sandbox]") {
+  TempDir dir("sandbox-test-");
+  // 48 MB in the run's private /tmp: tmpfs pages, charged to the slot's
+  // cgroup but in no process's RSS.
+  Result big = run_sh(dir, "head -c 50000000 /dev/zero > /tmp/fill");
+  REQUIRE(big.exited_ok());
+  REQUIRE(big.isolation == "full");
+  CHECK(big.peak_memory_kb > 45 * 1024);
+  Result small = run_sh(dir, "true");
+  REQUIRE(small.exited_ok());
+  CHECK(small.peak_memory_kb < 16 * 1024);  // the slot's peak was reset, /tmp is gone
+}
+
+TEST_CASE("sandbox: network namespaces: empty without network, ratchet's with it", "[sandbox]") {
+  TempDir dir("sandbox-test-");
+  const std::string interfaces = "tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d ' '";
+  Result off = run_sh(dir, interfaces);
+  REQUIRE(off.exited_ok());
+  CHECK(off.stdout_text == "lo\n");  // the slot's own namespace: loopback only
+  Spec spec = make_spec(dir, {"sh", "-c", interfaces});
+  spec.network = true;
+  Result on = ratchet::sandbox::run(spec);
+  REQUIRE(on.exited_ok());
+  CHECK(on.isolation == "full");
+  std::string host = slurp("/proc/net/dev");
+  CHECK(on.stdout_text.size() > off.stdout_text.size());
+  CHECK(on.stdout_text.find("lo\n") != std::string::npos);
+  std::string first_other = on.stdout_text.substr(on.stdout_text.find('\n') + 1);
+  first_other = first_other.substr(0, first_other.find('\n'));
+  CHECK(host.find(first_other + ":") != std::string::npos);  // the host's interfaces
+}
+
+TEST_CASE("sandbox: concurrent runs cannot meet through abstract unix sockets", "[sandbox]") {
+  // Slots have separate network namespaces, and a slot's namespace keeps
+  // nothing from one run to the next.
+  TempDir dir_a("sandbox-test-"), dir_b("sandbox-test-");
+  const std::string bind_and_wait =
+      "import socket, time\n"
+      "s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)\n"
+      "s.bind('\\0ratchet-meeting'); s.listen(1); print('bound', flush=True); time.sleep(1.5)\n";
+  const std::string try_connect =
+      "import socket\n"
+      "c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)\n"
+      "try:\n  c.connect('\\0ratchet-meeting'); print('MET')\n"
+      "except OSError as e:\n  print('alone')\n";
+  Result listener;
+  std::thread a([&] {
+    listener = ratchet::sandbox::run(make_spec(dir_a, {"python3", "-c", bind_and_wait}));
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(700));
+  Result other = ratchet::sandbox::run(make_spec(dir_b, {"python3", "-c", try_connect}));
+  a.join();
+  REQUIRE(listener.exited_ok());
+  CHECK(listener.stdout_text == "bound\n");
+  REQUIRE(other.exited_ok());
+  CHECK(other.stdout_text == "alone\n");
+  // The next run in the listener's slot finds the name free again.
+  Result next = ratchet::sandbox::run(make_spec(dir_a, {"python3", "-c", try_connect}));
+  REQUIRE(next.exited_ok());
+  CHECK(next.stdout_text == "alone\n");
+}
