@@ -2,11 +2,13 @@
 //
 // Without isolation the direct child sets itself up and execs the command.
 // With isolation the direct child becomes the init (pid 1) of new pid, mount,
-// net, ipc and uts namespaces: it builds the mount tree, enters a new user
-// namespace, tells the parent it is ready (the parent then writes its uid and
-// gid maps and moves it into the slot's cgroups), and on the parent's "go"
-// starts the command as pid 2 under the sandbox uid, no_new_privs and the
-// seccomp filter. The init reaps everything in the namespace; when the
+// net, ipc and uts namespaces (at level full it was born in the slot's cgroups
+// and network namespace; see slot_thread.h): it builds the mount tree, enters
+// a new user namespace, tells the parent it is ready (the parent then writes
+// its uid and gid maps), and on the parent's "go" starts the command as pid 2
+// under the sandbox uid, no_new_privs and the seccomp filter. Rootless, the
+// user namespace comes first, with the clone, and the init waits for its id
+// maps before it builds the mount tree. The init reaps everything in the namespace; when the
 // command exits it reports the command's wait status and exits, which kills
 // whatever the command left behind. Because the init reaps the whole tree,
 // the parent's wait4() on the init sees the CPU time of every process.

@@ -413,12 +413,14 @@ bool Runner::say_go() {
 // Rootless: writes the init's id maps first (it builds its mount tree only
 // then: files it creates need a mapped owner). Otherwise writes them once the
 // init has built its mount tree and entered its user namespace. Then lets it
-// start the command. The counters are opened before the init turns
+// start the command. The counters are opened while the init waits for us
+// (attaching to a task that is not running needs no IPI to its CPU, which
+// on a loaded VM costs milliseconds), and, rootless, before it turns
 // non-dumpable (which would stop an unprivileged ratchet from opening them).
 // Any failure here kills the init; supervise() then reaps it.
 void Runner::release_init() {
-  if (spec_.count_events && !open_counters()) return;
   if (rootless()) {
+    if (spec_.count_events && !open_counters()) return;
     if (auto status = write_id_maps(pid_, /*rootless=*/true); !status) {
       refused_ = Isolation::rootless;
       refuse_level(Isolation::rootless, status.error());
@@ -428,6 +430,7 @@ void Runner::release_init() {
   }
   if (!wait_until_ready()) return kill_tree(KillReason::none);
   if (!rootless()) {
+    if (spec_.count_events && !open_counters()) return;
     if (auto status = write_id_maps(pid_, /*rootless=*/false); !status) {
       refused_ = Isolation::namespaces;
       refuse_level(Isolation::namespaces, status.error());
