@@ -4,7 +4,8 @@
 // user namespace and on the host: an unprivileged id that owns nothing on the
 // host but the work dirs ratchet hands to it. Never uid 0 on the host (bwrap
 // and nsjail map the sandbox to host root when started as root). 61000 lies
-// above Debian's dynamic range (1000-59999) and below nobody (65534).
+// above Debian's dynamic range (1000-59999) and below nobody (65534). In
+// rootless mode 61000 inside maps onto ratchet's own (unprivileged) uid.
 #pragma once
 
 #include <sys/types.h>

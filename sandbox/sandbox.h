@@ -127,8 +127,10 @@ struct Result {
 };
 
 // Thread-safe: several runs may proceed concurrently from different threads.
-// Side effect: on first use the ratchet process becomes a child subreaper, and
-// run() then kills and reaps any orphan it adopts. Code elsewhere in ratchet
+// Side effects: on first use the ratchet process becomes a child subreaper, and
+// run() then kills and reaps any orphan it adopts; at level full each cgroup
+// slot (one per concurrently running run()) starts a thread that lives until
+// ratchet exits (slot_thread.h). Code elsewhere in ratchet
 // must therefore not waitpid(-1) (it would steal a run's child); processes it
 // forks stay in ratchet's session and are never touched by run().
 Result run(const Spec& spec);
