@@ -576,3 +576,19 @@ TEST_CASE("sandbox: concurrent runs cannot meet through abstract unix sockets", 
   REQUIRE(next.exited_ok());
   CHECK(next.stdout_text == "alone\n");
 }
+
+TEST_CASE("sandbox: the command is born in its slot's cgroups", "[sandbox]") {
+  TempDir dir("sandbox-test-");
+  Result result = run_sh(dir, "grep -E ':(memory|pids):' /proc/self/cgroup");
+  REQUIRE(result.exited_ok());
+  REQUIRE(result.isolation == "full");
+  std::string slot = "/ratchet-sandbox-" + std::to_string(getpid()) + "-";
+  std::istringstream lines(result.stdout_text);
+  int in_slot = 0;
+  for (std::string line; std::getline(lines, line);) {
+    INFO(line);
+    CHECK(line.find(slot) != std::string::npos);
+    ++in_slot;
+  }
+  CHECK(in_slot == 2);
+}
