@@ -44,8 +44,8 @@ int open_event(const Event& event, pid_t pid, bool exclude_kernel) {
 }
 
 bool unavailable_error(int error) {
-  return error == ENOENT || error == EOPNOTSUPP || error == ENODEV || error == EACCES ||
-         error == EPERM;
+  return error == ENOENT || error == EOPNOTSUPP || error == ENODEV || error == ENOSYS ||
+         error == EACCES || error == EPERM;
 }
 
 }  // namespace

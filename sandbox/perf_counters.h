@@ -23,10 +23,11 @@ namespace ratchet::sandbox {
 
 class PerfCounters {
  public:
-  // Opens every event Spec::count_events names (sandbox.h) on `pid`. An event the
-  // kernel does not offer here (ENOENT, EOPNOTSUPP, ENODEV: no PMU, as on
-  // most VMs) or does not allow (EACCES, EPERM: perf_event_paranoid) is
-  // "unavailable"; any other failure is an error.
+  // Opens every event Spec::count_events names (sandbox.h) on `pid`. An
+  // event the kernel does not offer here (ENOENT, EOPNOTSUPP, ENODEV: no PMU,
+  // as on most VMs; ENOSYS: no perf events at all) or does not allow (EACCES,
+  // EPERM: perf_event_paranoid, a container's filter) is "unavailable"; any
+  // other failure is an error.
   static ratchet::Result<PerfCounters> open(pid_t pid);
 
   // After `pid` and all its descendants are reaped. Counts multiplexed with
