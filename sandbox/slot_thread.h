@@ -19,7 +19,6 @@
 
 #include <condition_variable>
 #include <functional>
-#include <memory>
 #include <mutex>
 
 #include "common/result.h"
