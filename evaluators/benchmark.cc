@@ -6,8 +6,10 @@
 
 #include <chrono>
 #include <fmt/format.h>
+#include <map>
 #include <mutex>
 #include <random>
+#include <set>
 
 #include "evaluators/stage_status.h"
 #include "sandbox/sandbox.h"
@@ -57,6 +59,34 @@ Timing run_once(const TimedCommand& command, const std::string& metric,
   return timing;
 }
 
+// Perf counts of the timed runs, per event, for their medians.
+struct CounterSamples {
+  std::map<std::string, std::vector<double>> baseline, candidate;
+  std::set<std::string> unavailable;
+
+  void add(const sandbox::Result& result, bool is_candidate) {
+    auto& into = is_candidate ? candidate : baseline;
+    for (const auto& counter : result.counters) into[counter.name].push_back(counter.value);
+    unavailable.insert(result.unavailable_counters.begin(), result.unavailable_counters.end());
+  }
+
+  nlohmann::json medians() const {
+    auto of = [](const std::map<std::string, std::vector<double>>& samples) {
+      nlohmann::json json = nlohmann::json::object();
+      for (const auto& [name, values] : samples) json[name] = median(values);
+      return json;
+    };
+    return {{"baseline", of(baseline)},
+            {"candidate", of(candidate)},
+            {"unavailable", std::vector<std::string>(unavailable.begin(), unavailable.end())}};
+  }
+};
+
+TimedCommand counted(TimedCommand command) {
+  command.count_events = true;
+  return command;
+}
+
 double seconds_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
@@ -95,16 +125,23 @@ BenchmarkOutcome benchmark_ab(const TimedCommand& baseline, const TimedCommand& 
     if (!b.result.exited_ok()) return failed(b, "candidate");
   }
 
+  // Both sides counted alike, so the counters' small cost is in both times.
+  const TimedCommand timed_baseline = counted(baseline), timed_candidate = counted(candidate);
   std::vector<double> ratios;
   std::vector<double> baseline_ms, candidate_ms;
+  CounterSamples counters;
   for (int pair = 0; pair < settings.max_pairs; ++pair) {
     bool candidate_first = (rng() & 1) != 0;
-    Timing first = run_once(candidate_first ? candidate : baseline, metric, scratch, cancel);
+    Timing first =
+        run_once(candidate_first ? timed_candidate : timed_baseline, metric, scratch, cancel);
     if (!first.result.exited_ok()) return failed(first, candidate_first ? "candidate" : "baseline");
-    Timing second = run_once(candidate_first ? baseline : candidate, metric, scratch, cancel);
+    Timing second =
+        run_once(candidate_first ? timed_baseline : timed_candidate, metric, scratch, cancel);
     if (!second.result.exited_ok()) return failed(second, candidate_first ? "baseline" : "candidate");
     const Timing& b = candidate_first ? second : first;
     const Timing& c = candidate_first ? first : second;
+    counters.add(b.result, false);
+    counters.add(c.result, true);
 
     BenchmarkSample sample;
     sample.pair = pair;
@@ -135,6 +172,7 @@ BenchmarkOutcome benchmark_ab(const TimedCommand& baseline, const TimedCommand& 
   out.pairs = static_cast<int>(ratios.size());
   out.baseline_ms = median(baseline_ms);
   out.candidate_ms = median(candidate_ms);
+  out.counters = counters.medians();
   out.stage.status = StageStatus::ok;
   out.stage.summary = fmt::format("speedup {:.3f}x [{:.3f}, {:.3f}] over {} pairs", out.speedup,
                                   out.ci.low, out.ci.high, out.pairs);

@@ -6,7 +6,9 @@
 // child's CPU time (user + system from wait4) unless the task asks for wall
 // time. Sampling is adaptive: after min_pairs, it stops once the confidence
 // interval's half-width is within target_ci of the speedup, or at max_pairs,
-// or when max_seconds is spent. See stats.h for the estimator.
+// or when max_seconds is spent. See stats.h for the estimator. The timed runs
+// are also counted with perf events (sandbox::Spec::count_events); their
+// per-event medians are reported beside the times, never used for the verdict.
 #pragma once
 
 #include <atomic>
@@ -46,6 +48,10 @@ struct BenchmarkOutcome {
   double baseline_ms = 0;   // median of the metric
   double candidate_ms = 0;
   std::vector<BenchmarkSample> samples;
+  // Medians over the timed runs, per perf event, and the events this machine
+  // does not count: {"baseline": {"task-clock": ns, "page-faults": n, ...},
+  //  "candidate": {...}, "unavailable": ["cycles", ...]}.
+  nlohmann::json counters = nlohmann::json::object();
 };
 
 // "faster" when the interval lies above 1 + min_effect, "slower" when it lies

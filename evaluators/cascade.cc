@@ -300,6 +300,7 @@ Evaluation CascadeEvaluator::benchmark(const std::filesystem::path& binary, Eval
     evaluation.metrics["metric"] = task_.metric;
     evaluation.metrics["baseline_ms"] = outcome.baseline_ms;
     evaluation.metrics["candidate_ms"] = outcome.candidate_ms;
+    evaluation.metrics["counters"] = outcome.counters;
   }
   evaluation.samples = std::move(outcome.samples);
   return evaluation;

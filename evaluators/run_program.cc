@@ -24,6 +24,7 @@ sandbox::Result run_program(const TimedCommand& command, const std::filesystem::
   for (const auto& path : command.extra_read_only) spec.read_only.push_back(path);
   spec.env = command.env;
   spec.cancel = cancel;
+  spec.count_events = command.count_events;
   return sandbox::run(spec);
 }
 

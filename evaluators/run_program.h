@@ -20,6 +20,7 @@ struct TimedCommand {
   std::vector<std::filesystem::path> extra_read_only;  // besides binary and input
   int64_t memory_mb = 2048;  // address-space limit; 0: none (sanitizers reserve terabytes)
   std::vector<std::pair<std::string, std::string>> env;  // beyond the sandbox defaults
+  bool count_events = false;  // sandbox::Spec::count_events (perf counters)
 };
 
 sandbox::Result run_program(const TimedCommand& command, const std::filesystem::path& scratch,

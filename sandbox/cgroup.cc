@@ -1,8 +1,10 @@
 #include "sandbox/cgroup.h"
 
 #include <dirent.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <charconv>
 #include <cstdio>
@@ -12,16 +14,18 @@
 #include <vector>
 
 #include "sandbox/fd.h"
+#include "sandbox/slot_thread.h"
 
 namespace ratchet::sandbox {
 
 struct Slot {
   std::string memory_dir, pids_dir;
-  Fd memory_procs, pids_procs, max_usage, usage, oom_control, memory_limit, pids_max;
+  Fd max_usage, usage, oom_control, memory_limit, pids_max;
   int64_t applied_memory = -2;  // the values last written (-1: unlimited)
   int64_t applied_pids = -2;
   int64_t usage_at_start = 0;
   int64_t oom_kills_at_start = 0;
+  SlotThread* thread = nullptr;
   bool busy = false;
 };
 
@@ -91,30 +95,50 @@ void remove_stale(const std::string& base) {
   closedir(dir);
 }
 
+// Moves thread `tid` into the cgroup at `dir` (v1 `tasks` takes one thread).
+ratchet::Status move_thread(const std::string& dir, pid_t tid) {
+  Fd tasks = open_control(dir, "tasks", O_WRONLY);
+  if (!tasks.valid() || !write_text(tasks.get(), std::to_string(tid))) {
+    return fail("cannot move the slot thread into cgroup '" + dir + "': " + error_text(errno));
+  }
+  return ratchet::Ok{};
+}
+
 class Pool {
  public:
-  Pool() { error_ = locate(); }
+  Pool() : host_network_(open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC)) {
+    error_ = locate();
+  }
+  // At exit. The slot threads are blocked in their loops and die with the
+  // process; they are moved back out so that their cgroups can be removed,
+  // and the slots are left allocated because the threads still use them.
   ~Pool() {
-    for (auto& slot : slots_) {
+    for (Slot* slot : slots_) {
+      if (slot->thread) {
+        (void)move_thread(memory_base_, slot->thread->tid());
+        (void)move_thread(pids_base_, slot->thread->tid());
+      }
       rmdir(slot->memory_dir.c_str());
       rmdir(slot->pids_dir.c_str());
     }
   }
 
+  int host_network() const { return host_network_.get(); }
+
   ratchet::Result<Slot*> acquire() {
     std::lock_guard lock(mutex_);
     if (!error_.empty()) return fail(error_);
-    for (auto& slot : slots_) {
+    for (Slot* slot : slots_) {
       if (!slot->busy) {
         slot->busy = true;
-        return slot.get();
+        return slot;
       }
     }
     auto slot = create(slots_.size());
     if (!slot) return fail(slot.error());
-    slots_.push_back(std::move(*slot));
+    slots_.push_back(slot->release());
     slots_.back()->busy = true;
-    return slots_.back().get();
+    return slots_.back();
   }
 
   void release(Slot* slot) {
@@ -148,24 +172,38 @@ class Pool {
         return fail("cannot create cgroup '" + dir + "': " + error_text(errno));
       }
     }
-    slot->memory_procs = open_control(slot->memory_dir, "cgroup.procs", O_WRONLY);
-    slot->pids_procs = open_control(slot->pids_dir, "cgroup.procs", O_WRONLY);
     slot->memory_limit = open_control(slot->memory_dir, "memory.limit_in_bytes", O_WRONLY);
     slot->max_usage = open_control(slot->memory_dir, "memory.max_usage_in_bytes", O_RDWR);
     slot->usage = open_control(slot->memory_dir, "memory.usage_in_bytes", O_RDONLY);
     slot->oom_control = open_control(slot->memory_dir, "memory.oom_control", O_RDONLY);
     slot->pids_max = open_control(slot->pids_dir, "pids.max", O_WRONLY);
-    for (const Fd* fd : {&slot->memory_procs, &slot->pids_procs, &slot->memory_limit,
-                         &slot->max_usage, &slot->usage, &slot->oom_control, &slot->pids_max}) {
+    for (const Fd* fd : {&slot->memory_limit, &slot->max_usage, &slot->usage, &slot->oom_control,
+                         &slot->pids_max}) {
       if (!fd->valid()) return fail("cannot open the control files of cgroup '" + name + "'");
     }
+    auto thread = SlotThread::start([&slot = *slot] {
+      if (auto status = move_thread(slot.memory_dir, gettid()); !status) return status;
+      if (auto status = move_thread(slot.pids_dir, gettid()); !status) return status;
+      if (unshare(CLONE_NEWNET) < 0) {
+        return ratchet::Status(fail("cannot create the slot's network namespace: " +
+                                    error_text(errno)));
+      }
+      return ratchet::Status(ratchet::Ok{});
+    });
+    if (!thread) {
+      rmdir(slot->memory_dir.c_str());
+      rmdir(slot->pids_dir.c_str());
+      return fail(thread.error());
+    }
+    slot->thread = *thread;
     return slot;
   }
 
+  Fd host_network_;
   std::mutex mutex_;
   std::string error_;
   std::string memory_base_, pids_base_;
-  std::vector<std::unique_ptr<Slot>> slots_;
+  std::vector<Slot*> slots_;  // never freed: see ~Pool
 };
 
 Pool& pool() {
@@ -188,7 +226,7 @@ ratchet::Status CgroupLease::prepare(const Limits& limits, int extra_pids) {
     }
     s.applied_memory = memory;
   }
-  int64_t pids = limits.processes > 0 ? limits.processes + extra_pids : -1;
+  int64_t pids = limits.processes > 0 ? limits.processes + extra_pids + 1 : -1;
   if (pids != s.applied_pids) {
     if (!write_text(s.pids_max.get(), pids > 0 ? std::to_string(pids) : "max")) {
       return fail("cannot set pids.max: " + error_text(errno));
@@ -203,13 +241,9 @@ ratchet::Status CgroupLease::prepare(const Limits& limits, int extra_pids) {
   return ratchet::Ok{};
 }
 
-ratchet::Status CgroupLease::attach(pid_t pid) {
-  std::string text = std::to_string(pid);
-  if (!write_text(slot_->memory_procs.get(), text) || !write_text(slot_->pids_procs.get(), text)) {
-    return fail("cannot move the sandbox into its cgroup: " + error_text(errno));
-  }
-  return ratchet::Ok{};
-}
+void CgroupLease::spawn(const std::function<void()>& clone_job) { slot_->thread->run(clone_job); }
+
+int CgroupLease::host_network() const { return pool().host_network(); }
 
 CgroupUsage CgroupLease::finish() {
   CgroupUsage usage;

@@ -1,17 +1,21 @@
 // Cgroup v1 memory and pids limits, one cgroup pair per evaluation slot.
 //
 // Creating and removing a cgroup per run costs a 16 ms tail (rmdir waits for
-// RCU), so each concurrent run borrows a slot, created once under ratchet's
-// own cgroup (so outer limits still apply) as ratchet-sandbox-<pid>-<n>, with
-// its control files kept open; a run only rewrites the limits when they
-// change, resets the peak, and writes the init's pid into cgroup.procs.
-// Slots are removed when ratchet exits; slots of dead ratchet processes are
-// removed when the pool starts.
+// RCU), and even moving a process into an existing v1 cgroup waits for an RCU
+// grace period (about 1.7 ms). So each concurrent run borrows a slot, created
+// once under ratchet's own cgroup (so outer limits still apply) as
+// ratchet-sandbox-<pid>-<n>, with its control files kept open and a slot
+// thread (slot_thread.h) that sits in the slot's cgroups and in the slot's own
+// network namespace: the run's init is cloned by that thread and so is born
+// in both. A run only rewrites the limits when they change and resets the
+// peak. Slots are removed when ratchet exits; slots of dead ratchet processes
+// are removed when the pool starts.
 #pragma once
 
 #include <sys/types.h>
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 
 #include "common/result.h"
@@ -36,10 +40,16 @@ class CgroupLease {
   CgroupLease& operator=(const CgroupLease&) = delete;
   CgroupLease& operator=(CgroupLease&&) = delete;
 
-  // Before the run: limits (memory_mb, processes + `extra_pids`) and the peak reset.
+  // Before the run: limits (memory_mb; processes + `extra_pids` + the slot
+  // thread, which counts against pids.max too) and the peak reset.
   ratchet::Status prepare(const Limits& limits, int extra_pids);
-  // Moves `pid` (not yet running the command) into both cgroups.
-  ratchet::Status attach(pid_t pid);
+  // Runs `clone_job` on the slot thread: what it clones is born in the
+  // slot's cgroups and network namespace (empty, loopback down). `clone_job`
+  // must not throw.
+  void spawn(const std::function<void()>& clone_job);
+  // ratchet's own network namespace (for runs with network access, whose
+  // init joins it with setns); -1 if it could not be opened.
+  int host_network() const;
   // After every process of the run is reaped.
   CgroupUsage finish();
 

@@ -145,18 +145,30 @@ bool catch_kill_request() {
 
 // Namespaces entered at clone time, then the mount tree, the hostname, and
 // last the user namespace (mounts need the host's root, which the user
-// namespace would take away).
+// namespace would take away). Rootless inits are in their user namespace
+// from the start, where setgroups is denied (an unprivileged gid map needs it).
 void enter_isolation(ChildPlan& plan, int status_fd) {
   umask(0);  // device nodes 0666, mount points as planned
-  int step = apply_mounts(*plan.mounts);
+  int step = apply_mounts(*plan.mounts, plan.rootless);
   if (step >= kPathStepBase) child_fail(status_fd, ChildStep::run_path, step - kPathStepBase);
   if (step != 0) child_fail(status_fd, ChildStep::isolation, step);
   if (sethostname("ratchet", 7) < 0) child_fail(status_fd, ChildStep::isolation, 20);
-  if (syscall(SYS_setgroups, 0, nullptr) < 0) child_fail(status_fd, ChildStep::isolation, 21);
-  // Non-dumpable: /proc/1 stays root's, so the command cannot read our
-  // environment or memory (a copy of ratchet's).
+  if (!plan.rootless && syscall(SYS_setgroups, 0, nullptr) < 0) {
+    child_fail(status_fd, ChildStep::isolation, 21);
+  }
+  // Non-dumpable: /proc/1 keeps the host's user namespace as its owner, so
+  // the command cannot read our environment or memory (a copy of ratchet's),
+  // even in rootless mode where it has our uid.
   if (prctl(PR_SET_DUMPABLE, 0) < 0) child_fail(status_fd, ChildStep::isolation, 22);
-  if (unshare(CLONE_NEWUSER) < 0) child_fail(status_fd, ChildStep::isolation, 23);
+  if (!plan.rootless && unshare(CLONE_NEWUSER) < 0) {
+    child_fail(status_fd, ChildStep::isolation, 23);
+  }
+}
+
+// One byte from the parent on `go_fd`; EOF (ratchet gone or gave up) ends us.
+void wait_for_parent(int go_fd) {
+  char go = 0;
+  if (read(go_fd, &go, 1) != 1) _exit(kChildSetupExit);
 }
 
 }  // namespace
@@ -171,6 +183,7 @@ void enter_isolation(ChildPlan& plan, int status_fd) {
   // that thread until the child is reaped, so it cannot exit first.
   if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0) child_fail(status_fd, ChildStep::death_signal);
   if (getppid() != plan.parent) _exit(kChildSetupExit);  // ratchet died before the prctl
+  if (plan.go_fd >= 0) wait_for_parent(plan.go_fd);
   if (!install_descriptors(plan, status_fd)) child_fail(status_fd, ChildStep::descriptors);
   if (chdir(plan.workdir.c_str()) < 0) child_fail(status_fd, ChildStep::workdir);
   apply_limits(plan, status_fd);
@@ -186,10 +199,15 @@ void enter_isolation(ChildPlan& plan, int status_fd) {
   // the read of "go" below sees EOF instead.
   if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0) child_fail(status_fd, ChildStep::death_signal);
   if (!catch_kill_request()) child_fail(status_fd, ChildStep::signals);
+  // The slot's network namespace came with the slot thread; a run with
+  // network access goes back to ratchet's.
+  if (plan.join_network >= 0 && setns(plan.join_network, CLONE_NEWNET) < 0) {
+    child_fail(status_fd, ChildStep::isolation, 25);
+  }
+  if (plan.rootless) wait_for_parent(plan.go_fd);  // our id maps are written
   enter_isolation(plan, status_fd);
   report(status_fd, ChildStep::ready, 0);
-  char go = 0;
-  if (read(plan.go_fd, &go, 1) != 1) _exit(kChildSetupExit);
+  wait_for_parent(plan.go_fd);
   if (!install_descriptors(plan, status_fd)) child_fail(status_fd, ChildStep::descriptors);
   char* stack_top = plan.candidate_stack.data() + plan.candidate_stack.size();
   // The command starts with default dispositions (the vfork child shares our

@@ -2,11 +2,13 @@
 //
 // Without isolation the direct child sets itself up and execs the command.
 // With isolation the direct child becomes the init (pid 1) of new pid, mount,
-// net, ipc and uts namespaces: it builds the mount tree, enters a new user
-// namespace, tells the parent it is ready (the parent then writes its uid and
-// gid maps and moves it into the slot's cgroups), and on the parent's "go"
-// starts the command as pid 2 under the sandbox uid, no_new_privs and the
-// seccomp filter. The init reaps everything in the namespace; when the
+// net, ipc and uts namespaces (at level full it was born in the slot's cgroups
+// and network namespace; see slot_thread.h): it builds the mount tree, enters
+// a new user namespace, tells the parent it is ready (the parent then writes
+// its uid and gid maps), and on the parent's "go" starts the command as pid 2
+// under the sandbox uid, no_new_privs and the seccomp filter. Rootless, the
+// user namespace comes first, with the clone, and the init waits for its id
+// maps before it builds the mount tree. The init reaps everything in the namespace; when the
 // command exits it reports the command's wait status and exits, which kills
 // whatever the command left behind. Because the init reaps the whole tree,
 // the parent's wait4() on the init sees the CPU time of every process.
@@ -76,10 +78,17 @@ struct ChildPlan {
   int status_fd = -1;
   int max_fd = 1024;  // for the close loop when close_range is missing
 
+  // Read end: one byte once the parent is ready for the command to start
+  // (isolated: the id maps are written; process-group: the perf counters are
+  // open). Rootless inits read a first byte once their id maps are written,
+  // before they build the mount tree. -1: start at once (process-group).
+  int go_fd = -1;
+
   // Isolation (used by isolated_init_main only).
   MountPlan* mounts = nullptr;
   const sock_fprog* seccomp = nullptr;
-  int go_fd = -1;  // read end: one byte once the id maps are written
+  bool rootless = false;     // in a user namespace of ratchet's own uid
+  int join_network = -1;     // a network namespace to join first (setns), or -1
   uid_t uid = 0;   // inside and outside the user namespace
   gid_t gid = 0;
   std::vector<char> candidate_stack;  // for the command's vfork-style clone

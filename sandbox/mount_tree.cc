@@ -32,10 +32,14 @@ constexpr const char* kTopLevel[] = {"usr", "bin", "sbin", "lib", "lib32", "lib6
 constexpr const char* kEtc[] = {"ld.so.cache", "alternatives", "passwd", "group", "localtime"};
 struct Device {
   const char* name;
+  const char* host;  // bound instead in rootless mode
   unsigned minor;
 };
-constexpr Device kDevices[] = {{"dev/null", 3}, {"dev/zero", 5}, {"dev/full", 7},
-                               {"dev/random", 8}, {"dev/urandom", 9}};
+constexpr Device kDevices[] = {{"dev/null", "/dev/null", 3},
+                               {"dev/zero", "/dev/zero", 5},
+                               {"dev/full", "/dev/full", 7},
+                               {"dev/random", "/dev/random", 8},
+                               {"dev/urandom", "/dev/urandom", 9}};
 constexpr const char* kDevLinks[][2] = {{"dev/fd", "/proc/self/fd"},
                                         {"dev/stdin", "/proc/self/fd/0"},
                                         {"dev/stdout", "/proc/self/fd/1"},
@@ -71,7 +75,7 @@ struct SystemTree {
     for (const char* entry : kEtc) mirror(std::string("etc/") + entry);
     ops.push_back({Kind::mkdir, "dev", nullptr});
     for (const auto& device : kDevices) {
-      ops.push_back({Kind::mknod, device.name, nullptr, makedev(1, device.minor)});
+      ops.push_back({Kind::mknod, device.name, device.host, makedev(1, device.minor)});
     }
     for (const auto& link : kDevLinks) ops.push_back({Kind::symlink, link[0], link[1]});
     ops.push_back({Kind::mkdir, "proc", nullptr});
@@ -107,11 +111,17 @@ bool bind(const char* source, const char* target, bool writable) {
   return mount(nullptr, target, nullptr, flags, nullptr) == 0;
 }
 
-bool apply_system_op(const SystemOp& op) {
+bool apply_system_op(const SystemOp& op, bool rootless) {
   switch (op.kind) {
     case Kind::mkdir: return mkdir(op.target, 0755) == 0 || errno == EEXIST;
     case Kind::symlink: return symlink(op.source, op.target) == 0;
     case Kind::mknod:
+      if (op.device && rootless) {
+        // The host's node, read-write and without nodev (a plain bind keeps
+        // the host mount's flags, which a user namespace may not clear).
+        return mknod(op.target, S_IFREG | 0666, 0) == 0 &&
+               mount(op.source, op.target, nullptr, MS_BIND, nullptr) == 0;
+      }
       return mknod(op.target, op.device ? (S_IFCHR | 0666) : (S_IFREG | 0444), op.device) == 0;
     case Kind::bind: return bind(op.source, op.target, false);
     case Kind::proc:
@@ -202,7 +212,7 @@ ratchet::Result<MountPlan> plan_mounts(const fs::path& workdir,
   return plan;
 }
 
-int apply_mounts(MountPlan& plan) {
+int apply_mounts(MountPlan& plan, bool rootless) {
   if (mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) < 0) return 1;
   for (size_t i = 0; i < plan.paths.size(); ++i) {
     plan.fds[i] = open(plan.paths[i].path, O_PATH | O_NOFOLLOW | O_CLOEXEC);
@@ -213,7 +223,7 @@ int apply_mounts(MountPlan& plan) {
   if (chdir(kNewRoot) < 0) return 3;
   const auto& ops = system_tree().ops;
   for (size_t i = 0; i < ops.size(); ++i) {
-    if (!apply_system_op(ops[i])) return 100 + static_cast<int>(i);
+    if (!apply_system_op(ops[i], rootless)) return 100 + static_cast<int>(i);
   }
   if (syscall(SYS_pivot_root, ".", kOldRoot) < 0) return 4;
   if (chdir("/") < 0) return 5;

@@ -55,7 +55,9 @@ ratchet::Result<MountPlan> plan_mounts(const std::filesystem::path& workdir,
 // Child side. Returns 0, or the failed step's number with errno set; a step
 // numbered kPathStepBase + i failed on the run's i-th path (a setup error of
 // the run, not a missing kernel feature).
+// `rootless`: in a user namespace, where mknod of devices is refused, the
+// device nodes are binds of the host's.
 constexpr int kPathStepBase = 1000;
-int apply_mounts(MountPlan& plan);
+int apply_mounts(MountPlan& plan, bool rootless);
 
 }  // namespace ratchet::sandbox

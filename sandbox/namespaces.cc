@@ -22,9 +22,9 @@ bool write_proc_file(pid_t pid, const char* name, const std::string& text) {
 
 }  // namespace
 
-int namespace_clone_flags(bool network) {
+int namespace_clone_flags(bool keep_network) {
   int flags = CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS;
-  return network ? flags : flags | CLONE_NEWNET;
+  return keep_network ? flags : flags | CLONE_NEWNET;
 }
 
 pid_t clone_into_namespaces(int flags) {
@@ -33,9 +33,14 @@ pid_t clone_into_namespaces(int flags) {
   return static_cast<pid_t>(syscall(SYS_clone, flags | SIGCHLD, nullptr, nullptr, nullptr, 0));
 }
 
-ratchet::Status write_id_maps(pid_t pid) {
-  std::string uid_line = std::to_string(kSandboxUid) + " " + std::to_string(kSandboxUid) + " 1\n";
-  std::string gid_line = std::to_string(kSandboxGid) + " " + std::to_string(kSandboxGid) + " 1\n";
+ratchet::Status write_id_maps(pid_t pid, bool rootless) {
+  uid_t outer_uid = rootless ? geteuid() : kSandboxUid;
+  gid_t outer_gid = rootless ? getegid() : kSandboxGid;
+  std::string uid_line = std::to_string(kSandboxUid) + " " + std::to_string(outer_uid) + " 1\n";
+  std::string gid_line = std::to_string(kSandboxGid) + " " + std::to_string(outer_gid) + " 1\n";
+  if (rootless && !write_proc_file(pid, "setgroups", "deny")) {
+    return ratchet::fail("cannot deny setgroups in the user namespace: " + error_text(errno));
+  }
   if (!write_proc_file(pid, "uid_map", uid_line) || !write_proc_file(pid, "gid_map", gid_line)) {
     return ratchet::fail("cannot write the user namespace's id maps: " + error_text(errno));
   }

@@ -71,6 +71,12 @@ nlohmann::json to_json(const Result& result) {
       {"isolation", result.isolation},
   };
   if (!result.setup_error.empty()) json["setup_error"] = result.setup_error;
+  if (!result.counters.empty() || !result.unavailable_counters.empty()) {
+    nlohmann::json counters = nlohmann::json::object();
+    for (const auto& counter : result.counters) counters[counter.name] = counter.value;
+    json["counters"] = counters;
+    json["unavailable_counters"] = result.unavailable_counters;
+  }
   return json;
 }
 

@@ -8,8 +8,10 @@
 //               values, pipes, stdin, the mount plan, the seccomp filter, a
 //               cgroup slot. The child must not allocate.
 //   spawn()     fork (process-group level) or clone into new namespaces under
-//               the registry lock; with namespaces, wait for the init to be
-//               ready, write its id maps, join the cgroup, say "go".
+//               the registry lock (at level full on the slot thread, so the
+//               init is born in the slot's cgroups and network namespace);
+//               open the perf counters if asked; with namespaces, wait for
+//               the init to be ready, write its id maps, say "go".
 //   supervise() poll the output pipes, the status pipe and a pidfd until the
 //               direct child exits, enforcing wall, CPU, output and
 //               cancellation (SIGKILL to the direct child and its group; with
@@ -36,6 +38,7 @@
 #include "sandbox/child.h"
 #include "sandbox/fd.h"
 #include "sandbox/namespaces.h"
+#include "sandbox/perf_counters.h"
 #include "sandbox/plan.h"
 #include "sandbox/process_tree.h"
 #include "sandbox/sandbox.h"
@@ -72,13 +75,24 @@ std::atomic<int> g_available{-1};
 int initial_level() {
   if (geteuid() != 0) {
     std::fprintf(stderr,
-                 "ratchet: warning: sandbox: running as uid %d; isolation needs root here "
-                 "(rootless mode is not implemented), so commands run at level "
-                 "process-group+rlimits\n",
+                 "ratchet: warning: sandbox: running as uid %d, not root: rootless mode "
+                 "(a user namespace of uid %d with pid, mount, net, ipc and uts namespaces, "
+                 "the sandbox's mount tree, no_new_privs and seccomp; no cgroups, so memory "
+                 "is limited per process by RLIMIT_AS and processes by RLIMIT_NPROC, and "
+                 "commands run as uid %d on the host); isolation level rootless\n",
+                 static_cast<int>(geteuid()), static_cast<int>(geteuid()),
                  static_cast<int>(geteuid()));
-    return static_cast<int>(Isolation::process_group);
+    return static_cast<int>(Isolation::rootless);
   }
   return static_cast<int>(Isolation::full);
+}
+
+// The next level down from `level`. Root skips rootless: its user namespace
+// would map the sandbox onto host root.
+int level_below(int level) {
+  int below = level - 1;
+  if (below == static_cast<int>(Isolation::rootless) && geteuid() == 0) --below;
+  return below;
 }
 
 Isolation available_level() {
@@ -91,11 +105,11 @@ Isolation available_level() {
 void refuse_level(Isolation failed, const std::string& reason) {
   int level = static_cast<int>(failed);
   int current = g_available.load();
-  while (current >= level && !g_available.compare_exchange_weak(current, level - 1)) {
+  while (current >= level && !g_available.compare_exchange_weak(current, level_below(level))) {
   }
   if (current < level) return;  // another thread lowered it already
   std::fprintf(stderr, "ratchet: warning: sandbox: %s; continuing at isolation level %s\n",
-               reason.c_str(), to_string(static_cast<Isolation>(level - 1)));
+               reason.c_str(), to_string(static_cast<Isolation>(level_below(level))));
 }
 
 // ---------------------------------------------------------------------------
@@ -127,7 +141,8 @@ class Runner {
   std::optional<Isolation> refused() const { return refused_; }
 
  private:
-  bool isolated() const { return level_ >= Isolation::namespaces; }
+  bool isolated() const { return level_ >= Isolation::rootless; }
+  bool rootless() const { return level_ == Isolation::rootless; }
   Result setup_failed(const std::string& message) {
     result_.termination = Termination::setup_error;
     result_.setup_error = message;
@@ -139,7 +154,10 @@ class Runner {
   ratchet::Status open_stdin();
   ratchet::Status spawn();
   void start_child();
+  int clone_flags() const;
   bool wait_until_ready();
+  bool open_counters();
+  bool say_go();
   void release_init();
   void supervise();
   bool child_exited();
@@ -162,11 +180,14 @@ class Runner {
   std::optional<MountPlan> mounts_;
   std::optional<CgroupLease> cgroup_;
   CgroupUsage cgroup_usage_;
+  std::optional<PerfCounters> counters_;
+  std::string counter_error_;
   Fd stdin_;
   Pipe status_pipe_, go_pipe_;
   Fd stdout_write_, stderr_write_;
   Stream stdout_, stderr_;
   pid_t pid_ = -1;
+  int spawn_error_ = 0;  // errno of a failed clone or fork
   Fd pidfd_;  // readable when the child exits; invalid on kernels without pidfd
   Clock::time_point start_;
   KillReason killed_ = KillReason::none;
@@ -217,6 +238,12 @@ ratchet::Status Runner::prepare() {
   }
   if (isolated()) {
     if (auto status = prepare_isolation(); !status) return status;
+  } else if (spec_.count_events) {
+    // The child waits until the counters are open before it execs.
+    auto go = make_pipe(/*blocking_read=*/true);
+    if (!go) return fail(go.error());
+    go_pipe_ = std::move(*go);
+    plan_.go_fd = go_pipe_.read.get();
   }
 
   if (auto status = open_stdin(); !status) return status;
@@ -246,7 +273,11 @@ ratchet::Status Runner::prepare_isolation() {
   auto mounts = plan_mounts(plan_.workdir, spec_.read_only, spec_.writable);
   if (!mounts) return fail(mounts.error());
   mounts_ = std::move(*mounts);
-  if (auto status = give_workdir(plan_.workdir); !status) return status;
+  // Rootless: the work dir is already ours, and our uid is the sandbox uid
+  // inside the user namespace.
+  if (!rootless()) {
+    if (auto status = give_workdir(plan_.workdir); !status) return status;
+  }
   auto filter = seccomp_program(spec_.network);
   if (!filter) return fail(filter.error());
   auto go = make_pipe(/*blocking_read=*/true);
@@ -257,6 +288,7 @@ ratchet::Status Runner::prepare_isolation() {
   plan_.go_fd = go_pipe_.read.get();
   plan_.uid = kSandboxUid;
   plan_.gid = kSandboxGid;
+  plan_.rootless = rootless();
   plan_.candidate_stack.resize(kCandidateStack);
   if (level_ < Isolation::full) return ratchet::Ok{};
   auto lease = acquire_cgroup();
@@ -264,10 +296,14 @@ ratchet::Status Runner::prepare_isolation() {
     cgroup_.emplace(std::move(*lease));
     // +1: the init counts against pids.max too.
     auto status = cgroup_->prepare(spec_.limits, 1);
+    if (status && spec_.network && cgroup_->host_network() < 0) {
+      status = fail("cannot open ratchet's network namespace");
+    }
     if (status) {
       // The cgroup limits what the tree really uses; an address-space limit
       // per process would only break big reservations (sanitizers, JITs).
       drop_limit(plan_, RLIMIT_AS);
+      if (spec_.network) plan_.join_network = cgroup_->host_network();
       return ratchet::Ok{};
     }
     cgroup_.reset();
@@ -294,27 +330,44 @@ ratchet::Status Runner::open_stdin() {
   return ratchet::Ok{};
 }
 
+// With a cgroup slot the network namespace comes from the slot thread (see
+// cgroup.h); rootless inits create their user namespace first, which owns
+// the others.
+int Runner::clone_flags() const {
+  int flags = namespace_clone_flags(spec_.network || cgroup_.has_value());
+  return rootless() ? flags | CLONE_NEWUSER : flags;
+}
+
 void Runner::start_child() {
-  Registry& reg = registry();
-  std::lock_guard lock(reg.mutex);
-  start_ = Clock::now();
-  if (isolated()) {
-    pid_ = clone_into_namespaces(namespace_clone_flags(spec_.network));
-    if (pid_ == 0) isolated_init_main(plan_);
+  auto start = [this] {
+    Registry& reg = registry();
+    std::lock_guard lock(reg.mutex);
+    start_ = Clock::now();
+    if (isolated()) {
+      pid_ = clone_into_namespaces(clone_flags());
+      if (pid_ == 0) isolated_init_main(plan_);
+    } else {
+      pid_ = fork();
+      if (pid_ == 0) child_main(plan_);
+    }
+    spawn_error_ = errno;
+    if (pid_ > 0) reg.direct_children.insert(pid_);
+  };
+  if (cgroup_) {
+    cgroup_->spawn(start);
   } else {
-    pid_ = fork();
-    if (pid_ == 0) child_main(plan_);
+    start();
   }
-  if (pid_ > 0) reg.direct_children.insert(pid_);
 }
 
 ratchet::Status Runner::spawn() {
   start_child();
   if (pid_ < 0) {
-    int error = errno;
+    int error = spawn_error_;
     if (isolated() && (error == EPERM || error == EINVAL || error == ENOSPC)) {
-      refused_ = Isolation::namespaces;
-      refuse_level(Isolation::namespaces, "cannot create namespaces (" + error_text(error) + ")");
+      Isolation failed = rootless() ? Isolation::rootless : Isolation::namespaces;
+      refused_ = failed;
+      refuse_level(failed, "cannot create namespaces (" + error_text(error) + ")");
     }
     return fail("cannot start the command: " + error_text(error));
   }
@@ -328,34 +381,63 @@ ratchet::Status Runner::spawn() {
   // Raw syscall: glibc 2.36's <sys/pidfd.h> lacks extern "C". ENOSYS on old
   // kernels leaves pidfd_ invalid and exit is then noticed at the next tick.
   pidfd_ = Fd(static_cast<int>(syscall(SYS_pidfd_open, pid_, 0)));
-  if (isolated()) release_init();
+  if (isolated()) {
+    release_init();
+  } else if (spec_.count_events) {
+    if (open_counters()) say_go();
+    go_pipe_.write.reset();
+  }
   return ratchet::Ok{};
 }
 
-// Joins the cgroup while the init builds its mount tree, then writes its id
-// maps once it has entered its user namespace, and lets it start the command.
+// On the direct child, which has not exec'd yet (it waits for "go"). A
+// failure kills the child; classify() reports the setup error.
+bool Runner::open_counters() {
+  auto counters = PerfCounters::open(pid_);
+  if (!counters) {
+    counter_error_ = counters.error();
+    kill_tree(KillReason::none);
+    return false;
+  }
+  counters_.emplace(std::move(*counters));
+  return true;
+}
+
+bool Runner::say_go() {
+  char go = 1;
+  if (write(go_pipe_.write.get(), &go, 1) == 1) return true;
+  kill_tree(KillReason::none);
+  return false;
+}
+
+// Rootless: writes the init's id maps first (it builds its mount tree only
+// then: files it creates need a mapped owner). Otherwise writes them once the
+// init has built its mount tree and entered its user namespace. Then lets it
+// start the command. The counters are opened while the init waits for us
+// (attaching to a task that is not running needs no IPI to its CPU, which
+// on a loaded VM costs milliseconds), and, rootless, before it turns
+// non-dumpable (which would stop an unprivileged ratchet from opening them).
 // Any failure here kills the init; supervise() then reaps it.
 void Runner::release_init() {
-  if (cgroup_) {
-    if (auto status = cgroup_->attach(pid_); !status) {
-      refuse_level(Isolation::full, status.error());
-      cgroup_.reset();
-      level_ = Isolation::namespaces;
-      result_.isolation = to_string(level_);
-      if (level_ < spec_.required) {
-        refused_ = Isolation::full;  // run() reports the level as not reachable
-        return kill_tree(KillReason::none);
-      }
+  if (rootless()) {
+    if (spec_.count_events && !open_counters()) return;
+    if (auto status = write_id_maps(pid_, /*rootless=*/true); !status) {
+      refused_ = Isolation::rootless;
+      refuse_level(Isolation::rootless, status.error());
+      return kill_tree(KillReason::none);
     }
+    if (!say_go()) return;
   }
   if (!wait_until_ready()) return kill_tree(KillReason::none);
-  if (auto status = write_id_maps(pid_); !status) {
-    refused_ = Isolation::namespaces;
-    refuse_level(Isolation::namespaces, status.error());
-    return kill_tree(KillReason::none);
+  if (!rootless()) {
+    if (spec_.count_events && !open_counters()) return;
+    if (auto status = write_id_maps(pid_, /*rootless=*/false); !status) {
+      refused_ = Isolation::namespaces;
+      refuse_level(Isolation::namespaces, status.error());
+      return kill_tree(KillReason::none);
+    }
   }
-  char go = 1;
-  if (write(go_pipe_.write.get(), &go, 1) != 1) kill_tree(KillReason::none);
+  say_go();
   go_pipe_.write.reset();
 }
 
@@ -369,9 +451,9 @@ bool Runner::wait_until_ready() {
     read_reports();
   }
   if (child_failure_ && child_failure_->step == static_cast<int>(ChildStep::isolation)) {
-    refused_ = Isolation::namespaces;
-    refuse_level(Isolation::namespaces,
-                 describe_child_failure(*child_failure_, plan_, spec_.argv[0]));
+    Isolation failed = rootless() ? Isolation::rootless : Isolation::namespaces;
+    refused_ = failed;
+    refuse_level(failed, describe_child_failure(*child_failure_, plan_, spec_.argv[0]));
   }
   return ready_;
 }
@@ -541,6 +623,7 @@ void Runner::finish() {
     reg.direct_children.erase(pid_);
   }
   if (cgroup_) cgroup_usage_ = cgroup_->finish();
+  if (counters_) counters_->read(result_.counters, result_.unavailable_counters);
 }
 
 // What we did takes precedence: a SIGKILL from us is not the command's crash.
@@ -568,6 +651,11 @@ bool Runner::classify_killed() {
 
 void Runner::classify() {
   Result& r = result_;
+  if (!counter_error_.empty()) {
+    r.termination = Termination::setup_error;
+    r.setup_error = counter_error_;
+    return;
+  }
   if (child_failure_) {
     r.termination = Termination::setup_error;
     r.setup_error = describe_child_failure(*child_failure_, plan_, spec_.argv[0]);
@@ -627,6 +715,7 @@ Result below_required(const Spec& spec, Isolation reachable) {
 Result run(const Spec& spec) {
   while (true) {
     Isolation level = std::min(spec.isolation, available_level());
+    if (level == Isolation::rootless && geteuid() == 0) level = Isolation::process_group;
     if (level < spec.required) return below_required(spec, level);
     Runner runner(spec, level);
     Result result = runner.execute();

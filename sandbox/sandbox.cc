@@ -19,6 +19,7 @@ std::string signal_name(int sig) {
 const char* to_string(Isolation isolation) {
   switch (isolation) {
     case Isolation::process_group: return "process-group+rlimits";
+    case Isolation::rootless: return "rootless";
     case Isolation::namespaces: return "namespaces";
     case Isolation::full: return "full";
   }

@@ -32,12 +32,17 @@ struct Limits {
 
 // Isolation levels, weakest first. docs/sandbox.md says what each one means.
 //   process_group: own session and process group, rlimits, scrubbed environment.
-//   namespaces:    + user/pid/mount/net/ipc/uts namespaces, a fresh read-only
-//                  mount tree, the sandbox uid, no_new_privs and seccomp.
+//   rootless:      what an unprivileged ratchet gets: + a user namespace of its
+//                  own uid holding pid/mount/net/ipc/uts namespaces, the fresh
+//                  read-only mount tree, no_new_privs and seccomp; no cgroups,
+//                  and the command runs as ratchet's uid on the host.
+//   namespaces:    + namespaces owned by the host (root's), the sandbox uid.
 //   full:          + cgroup v1 memory and pids limits and the cgroup's peak memory.
-enum class Isolation : int { process_group = 0, namespaces = 1, full = 2 };
+// A root ratchet never uses rootless (it would map the sandbox to host root).
+enum class Isolation : int { process_group = 0, rootless = 1, namespaces = 2, full = 3 };
 
-// "process-group+rlimits", "namespaces", "full": the form Result::isolation uses.
+// "process-group+rlimits", "rootless", "namespaces", "full": the form
+// Result::isolation uses.
 const char* to_string(Isolation isolation);
 
 struct Spec {
@@ -64,6 +69,12 @@ struct Spec {
   // setup error naming the refused step).
   Isolation isolation = Isolation::full;
   Isolation required = Isolation::process_group;
+  // Count the command's whole process tree with perf_event_open (opened by
+  // the harness on the child before it execs; see perf_counters.h): cycles,
+  // instructions, cache-references, cache-misses and branch-misses where the
+  // machine has a PMU, and the software events task-clock (nanoseconds),
+  // page-faults, context-switches and cpu-migrations.
+  bool count_events = false;
 };
 
 // Fixed set; numeric values are persisted and never renumbered.
@@ -79,6 +90,11 @@ enum class Termination : int {
 };
 
 const char* to_string(Termination termination);
+
+struct Counter {
+  std::string name;  // the perf name: "cycles", "task-clock", ...
+  double value = 0;  // scaled by enabled/running time when multiplexed
+};
 
 struct Result {
   Termination termination = Termination::setup_error;
@@ -100,6 +116,10 @@ struct Result {
   // The limit a wall_timeout / cpu_timeout / memory / output_limit run hit, in
   // that limit's unit (ms, ms, MB, bytes); 0 otherwise. Used by describe().
   int64_t limit = 0;
+  // With Spec::count_events: what was counted, and the events this kernel or
+  // machine does not offer (no PMU, perf_event_paranoid), by name.
+  std::vector<Counter> counters;
+  std::vector<std::string> unavailable_counters;
 
   bool exited_ok() const { return termination == Termination::ok && exit_code == 0; }
   // One line: "exit 1", "killed by SIGSEGV", "wall-clock timeout after 2000 ms", …
@@ -107,8 +127,10 @@ struct Result {
 };
 
 // Thread-safe: several runs may proceed concurrently from different threads.
-// Side effect: on first use the ratchet process becomes a child subreaper, and
-// run() then kills and reaps any orphan it adopts. Code elsewhere in ratchet
+// Side effects: on first use the ratchet process becomes a child subreaper, and
+// run() then kills and reaps any orphan it adopts; at level full each cgroup
+// slot (one per concurrently running run()) starts a thread that lives until
+// ratchet exits (slot_thread.h). Code elsewhere in ratchet
 // must therefore not waitpid(-1) (it would steal a run's child); processes it
 // forks stay in ratchet's session and are never touched by run().
 Result run(const Spec& spec);

@@ -376,3 +376,32 @@ TEST_CASE("attack: the compiler cannot include the verifier's data", "[adversari
   CHECK(result.stderr_text.find("No such file") != std::string::npos);
   CHECK_FALSE(fs::exists(work.path() / "prog"));
 }
+
+TEST_CASE("attack: perf counters opened from inside", "[adversarial]") {
+  // Self-monitoring of user space, which perf_event_paranoid=2 would allow an
+  // ordinary process: only the filter stands in the way. The harness counts
+  // the same run meanwhile.
+  Attack attack(R"(#include <errno.h>
+#include <linux/perf_event.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+int main(void) {
+  struct perf_event_attr attr; memset(&attr, 0, sizeof attr);
+  attr.size = sizeof attr; attr.type = PERF_TYPE_SOFTWARE; attr.config = PERF_COUNT_SW_TASK_CLOCK;
+  attr.exclude_kernel = 1; attr.exclude_hv = 1;
+  long fd = syscall(SYS_perf_event_open, &attr, 0, -1, -1, 0);
+  printf(fd >= 0 ? "OPENED\n" : "refused %d\n", errno);
+  return 0;
+})");
+  auto spec = attack.spec();
+  spec.count_events = true;
+  Result result = ratchet::sandbox::run(spec);
+  REQUIRE(result.exited_ok());
+  CHECK(result.stdout_text == "refused " + std::to_string(EPERM) + "\n");
+  bool harness_counted = false;
+  for (const auto& counter : result.counters) harness_counted |= counter.name == "task-clock";
+  CHECK(harness_counted);
+  CHECK(attack.nothing_left());
+}

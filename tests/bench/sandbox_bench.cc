@@ -50,13 +50,12 @@ void plain_true() {
 }
 
 ratchet::sandbox::Result sandboxed(const ratchet::TempDir& dir, Isolation level,
-                                   std::vector<std::string> argv,
-                                   std::vector<std::filesystem::path> read_only = {}) {
+                                   std::vector<std::string> argv, bool count_events = false) {
   ratchet::sandbox::Spec spec;
   spec.argv = std::move(argv);
   spec.workdir = dir.path();
   spec.isolation = level;
-  spec.read_only = std::move(read_only);
+  spec.count_events = count_events;
   return ratchet::sandbox::run(spec);
 }
 
@@ -83,7 +82,10 @@ void compute_loop(const ratchet::TempDir& dir) {
     std::sort(ms.begin(), ms.end());
     return ms[2];
   };
-  for (Isolation level : {Isolation::process_group, Isolation::namespaces, Isolation::full}) {
+  for (Isolation level : {Isolation::process_group, Isolation::rootless, Isolation::namespaces,
+                          Isolation::full}) {
+    auto probe = sandboxed(dir, level, {"/bin/true"});
+    if (probe.isolation != to_string(level)) continue;  // not reachable for this user
     std::printf("  %-24s %8.1f ms\n", to_string(level), cpu(level));
   }
 }
@@ -99,7 +101,8 @@ int main(int argc, char** argv) {
     std::printf("  %-24s %8.2f %8.2f\n", name, f.median, f.p90);
   };
   print("plain posix_spawn", measure(runs, plain_true));
-  for (Isolation level : {Isolation::process_group, Isolation::namespaces, Isolation::full}) {
+  for (Isolation level : {Isolation::process_group, Isolation::rootless, Isolation::namespaces,
+                          Isolation::full}) {
     auto result = sandboxed(dir, level, {"/bin/true"});
     if (result.isolation != to_string(level)) {
       std::printf("  %-24s unavailable (got %s)\n", to_string(level), result.isolation.c_str());
@@ -107,5 +110,13 @@ int main(int argc, char** argv) {
     }
     print(to_string(level), measure(runs, [&] { sandboxed(dir, level, {"/bin/true"}); }));
   }
+  // The counters' cost, at the best level this user reaches.
+  std::string reached = sandboxed(dir, Isolation::full, {"/bin/true"}).isolation;
+  Isolation best = Isolation::process_group;
+  for (Isolation level : {Isolation::rootless, Isolation::namespaces, Isolation::full}) {
+    if (reached == to_string(level)) best = level;
+  }
+  std::string counted = std::string(to_string(best)) + " + perf counters";
+  print(counted.c_str(), measure(runs, [&] { sandboxed(dir, best, {"/bin/true"}, true); }));
   compute_loop(dir);
 }

@@ -1,14 +1,18 @@
 #include <dirent.h>
 #include <fcntl.h>
+#include <linux/perf_event.h>
 #include <signal.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <catch2/catch.hpp>
 #include <cerrno>
 #include <chrono>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -68,6 +72,38 @@ std::vector<pid_t> processes_with(const std::string& marker) {
 }
 
 bool process_gone(pid_t pid) { return kill(pid, 0) < 0 && errno == ESRCH; }
+
+const ratchet::sandbox::Counter* find_counter(const Result& result, const std::string& name) {
+  for (const auto& counter : result.counters) {
+    if (counter.name == name) return &counter;
+  }
+  return nullptr;
+}
+
+bool listed(const std::vector<std::string>& names, const std::string& name) {
+  return std::find(names.begin(), names.end(), name) != names.end();
+}
+
+// What this kernel says about counting a hardware event on this process:
+// true when it can (a PMU), false when it has no such event here.
+bool kernel_counts(uint64_t hardware_event) {
+  perf_event_attr attr{};
+  attr.size = sizeof attr;
+  attr.type = PERF_TYPE_HARDWARE;
+  attr.config = hardware_event;
+  attr.disabled = 1;
+  attr.exclude_hv = 1;
+  int fd = static_cast<int>(syscall(SYS_perf_event_open, &attr, 0, -1, -1, PERF_FLAG_FD_CLOEXEC));
+  if (fd >= 0) {
+    close(fd);
+    return true;
+  }
+  INFO("perf_event_open: " << std::strerror(errno));
+  REQUIRE((errno == ENOENT || errno == EOPNOTSUPP || errno == ENODEV));
+  return false;
+}
+
+using ratchet::sandbox::Isolation;
 
 }  // namespace
 
@@ -414,4 +450,145 @@ TEST_CASE("sandbox: results serialize to JSON", "[sandbox]") {
   nlohmann::json setup_json = ratchet::sandbox::to_json(setup);
   CHECK(setup_json["termination"] == "setup-error");
   CHECK(setup_json["setup_error"] == setup.setup_error);
+}
+
+TEST_CASE("sandbox: perf counters count the command's whole process tree", "[sandbox]") {
+  TempDir dir("sandbox-test-");
+  for (Isolation level : {Isolation::process_group, Isolation::full}) {
+    // The work is in a subshell (a child of the command), then a sleep.
+    Spec spec = make_spec(dir, {"sh", "-c",
+                                "(i=0; while [ $i -lt 100000 ]; do i=$((i+1)); done); sleep 0.02"});
+    spec.isolation = level;
+    spec.count_events = true;
+    Result result = ratchet::sandbox::run(spec);
+    INFO(to_string(level) << ": " << result.describe() << " " << result.stderr_text);
+    REQUIRE(result.exited_ok());
+    CHECK(result.isolation == to_string(level));
+    for (const char* name : {"task-clock", "page-faults", "context-switches", "cpu-migrations"}) {
+      INFO(name);
+      CHECK(find_counter(result, name) != nullptr);  // software events are always there
+      CHECK_FALSE(listed(result.unavailable_counters, name));
+    }
+    REQUIRE(find_counter(result, "task-clock") != nullptr);
+    double task_clock_ms = find_counter(result, "task-clock")->value / 1e6;
+    INFO("task-clock " << task_clock_ms << " ms, cpu " << result.cpu_ms << " ms");
+    CHECK(result.cpu_ms > 20);
+    // The subshell's loop counts: the counter follows every process of the tree.
+    CHECK(task_clock_ms > 0.7 * result.cpu_ms);
+    CHECK(task_clock_ms < 1.3 * result.cpu_ms + 5);
+    CHECK(find_counter(result, "page-faults")->value > 0);
+    CHECK(find_counter(result, "context-switches")->value > 0);  // the sleep, at least
+    CHECK(result.counters.size() + result.unavailable_counters.size() == 9);
+  }
+}
+
+TEST_CASE("sandbox: hardware counters are unavailable exactly where the kernel has none",
+          "[sandbox]") {
+  TempDir dir("sandbox-test-");
+  Spec spec = make_spec(dir, {"true"});
+  spec.count_events = true;
+  Result result = ratchet::sandbox::run(spec);
+  REQUIRE(result.exited_ok());
+  const std::pair<const char*, uint64_t> hardware[] = {
+      {"cycles", PERF_COUNT_HW_CPU_CYCLES},
+      {"instructions", PERF_COUNT_HW_INSTRUCTIONS},
+      {"cache-references", PERF_COUNT_HW_CACHE_REFERENCES},
+      {"cache-misses", PERF_COUNT_HW_CACHE_MISSES},
+      {"branch-misses", PERF_COUNT_HW_BRANCH_MISSES}};
+  for (const auto& [name, event] : hardware) {
+    INFO(name);
+    bool counted = kernel_counts(event);
+    CHECK(listed(result.unavailable_counters, name) == !counted);
+    CHECK((find_counter(result, name) != nullptr) == counted);
+  }
+  auto json = ratchet::sandbox::to_json(result);
+  CHECK(json["counters"].contains("task-clock"));
+  CHECK(json["unavailable_counters"].size() == result.unavailable_counters.size());
+}
+
+TEST_CASE("sandbox: no counters unless asked", "[sandbox]") {
+  TempDir dir("sandbox-test-");
+  Result result = run_sh(dir, "true");
+  REQUIRE(result.exited_ok());
+  CHECK(result.counters.empty());
+  CHECK(result.unavailable_counters.empty());
+  CHECK_FALSE(ratchet::sandbox::to_json(result).contains("counters"));
+}
+
+TEST_CASE("sandbox: each run's peak memory is its own", "[sandbox]") {
+  TempDir dir("sandbox-test-");
+  // 48 MB in the run's private /tmp: tmpfs pages, charged to the slot's
+  // cgroup but in no process's RSS.
+  Result big = run_sh(dir, "head -c 50000000 /dev/zero > /tmp/fill");
+  REQUIRE(big.exited_ok());
+  REQUIRE(big.isolation == "full");
+  CHECK(big.peak_memory_kb > 45 * 1024);
+  Result small = run_sh(dir, "true");
+  REQUIRE(small.exited_ok());
+  CHECK(small.peak_memory_kb < 16 * 1024);  // the slot's peak was reset, /tmp is gone
+}
+
+TEST_CASE("sandbox: network namespaces: empty without network, ratchet's with it", "[sandbox]") {
+  TempDir dir("sandbox-test-");
+  const std::string interfaces = "tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d ' '";
+  Result off = run_sh(dir, interfaces);
+  REQUIRE(off.exited_ok());
+  CHECK(off.stdout_text == "lo\n");  // the slot's own namespace: loopback only
+  Spec spec = make_spec(dir, {"sh", "-c", interfaces});
+  spec.network = true;
+  Result on = ratchet::sandbox::run(spec);
+  REQUIRE(on.exited_ok());
+  CHECK(on.isolation == "full");
+  std::string host = slurp("/proc/net/dev");
+  CHECK(on.stdout_text.size() > off.stdout_text.size());
+  CHECK(on.stdout_text.find("lo\n") != std::string::npos);
+  std::string first_other = on.stdout_text.substr(on.stdout_text.find('\n') + 1);
+  first_other = first_other.substr(0, first_other.find('\n'));
+  CHECK(host.find(first_other + ":") != std::string::npos);  // the host's interfaces
+}
+
+TEST_CASE("sandbox: concurrent runs cannot meet through abstract unix sockets", "[sandbox]") {
+  // Slots have separate network namespaces, and a slot's namespace keeps
+  // nothing from one run to the next.
+  TempDir dir_a("sandbox-test-"), dir_b("sandbox-test-");
+  const std::string bind_and_wait =
+      "import socket, time\n"
+      "s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)\n"
+      "s.bind('\\0ratchet-meeting'); s.listen(1); print('bound', flush=True); time.sleep(1.5)\n";
+  const std::string try_connect =
+      "import socket\n"
+      "c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)\n"
+      "try:\n  c.connect('\\0ratchet-meeting'); print('MET')\n"
+      "except OSError as e:\n  print('alone')\n";
+  Result listener;
+  std::thread a([&] {
+    listener = ratchet::sandbox::run(make_spec(dir_a, {"python3", "-c", bind_and_wait}));
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(700));
+  Result other = ratchet::sandbox::run(make_spec(dir_b, {"python3", "-c", try_connect}));
+  a.join();
+  REQUIRE(listener.exited_ok());
+  CHECK(listener.stdout_text == "bound\n");
+  REQUIRE(other.exited_ok());
+  CHECK(other.stdout_text == "alone\n");
+  // The next run in the listener's slot finds the name free again.
+  Result next = ratchet::sandbox::run(make_spec(dir_a, {"python3", "-c", try_connect}));
+  REQUIRE(next.exited_ok());
+  CHECK(next.stdout_text == "alone\n");
+}
+
+TEST_CASE("sandbox: the command is born in its slot's cgroups", "[sandbox]") {
+  TempDir dir("sandbox-test-");
+  Result result = run_sh(dir, "grep -E ':(memory|pids):' /proc/self/cgroup");
+  REQUIRE(result.exited_ok());
+  REQUIRE(result.isolation == "full");
+  std::string slot = "/ratchet-sandbox-" + std::to_string(getpid()) + "-";
+  std::istringstream lines(result.stdout_text);
+  int in_slot = 0;
+  for (std::string line; std::getline(lines, line);) {
+    INFO(line);
+    CHECK(line.find(slot) != std::string::npos);
+    ++in_slot;
+  }
+  CHECK(in_slot == 2);
 }
