@@ -263,9 +263,16 @@ std::string token_hash(const std::string& text, const RewriteContext& context) {
   Hasher hasher;
   hasher.add(context.language == "c" ? "c" : "c++");
   clang::Token token;
+  bool in_directive = false;
   while (true) {
     bool at_end = lexer.LexFromRawLexer(token);
     if (token.is(clang::tok::eof)) break;
+    // Line ends matter only around preprocessor directives: `#define N 1`
+    // then `int x;` is not `#define N 1 int x;`.
+    if (token.isAtStartOfLine() && (in_directive || token.is(clang::tok::hash))) {
+      hasher.add("\n");
+      in_directive = token.is(clang::tok::hash);
+    }
     // Raw lexing from an invalid file location: the raw encoding is the offset.
     size_t offset = token.getLocation().getRawEncoding();
     hasher.add(std::string_view(begin + offset, token.getLength()));
