@@ -21,6 +21,27 @@ struct BuildOutput {
   std::vector<std::string> command;
 };
 
+// The IR genome's build path: a program file "SRC.ll" beside the task source
+// "SRC" (an `ir` edit puts it there) is that source's LLVM IR. It is compiled
+// by clang-19 (kIrCompiler) to "SRC.o", which takes the source's place in the
+// build command, so it links with the rest of the program whatever the task's
+// compiler.
+inline constexpr const char* kIrCompiler = "clang-19";
+std::string ir_file_of(const std::string& source);  // "SRC.ll"
+
+// The command that compiles `ir_file` to `object`: -c, -w, and of the
+// program's flags those that apply to IR (-O, -march/-mtune, -g, -fsanitize).
+std::vector<std::string> ir_compile_command(const Program& program, const std::string& ir_file,
+                                            const std::string& object);
+
+// Lowers `source` of `program` to unoptimized but optimizable textual IR
+// (clang-19 -S -emit-llvm -O2 -Xclang -disable-llvm-passes, with the task's and
+// program's flags that change parsing), in the sandbox: the module text, or
+// the compiler's diagnostics.
+Result<std::string> lower_to_ir(const Task& task, const Program& program,
+                                const std::string& source);
+
+// With a source's IR in the program, its object file stands in for it.
 std::vector<std::string> build_command(const Task& task, const Program& program,
                                        const std::string& output_name);
 
