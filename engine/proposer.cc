@@ -2,6 +2,7 @@
 
 #include "engine/flag_mutator.h"
 #include "engine/llm_proposer.h"
+#include "engine/transform_proposer.h"
 
 namespace ratchet {
 
@@ -16,6 +17,12 @@ const std::vector<ProposerKind>& proposer_kinds() {
        [](const ProposerConfig& config, const LlmConfig& llm,
           const Task& task) -> std::unique_ptr<Proposer> {
          return std::make_unique<LlmProposer>(llm, task, config.max_genes);
+       }},
+      {"transforms",
+       "applies built-in codified transforms and the database's transform rules, favouring "
+       "rules that won (offline)",
+       [](const ProposerConfig&, const LlmConfig&, const Task& task) -> std::unique_ptr<Proposer> {
+         return std::make_unique<TransformProposer>(task);
        }},
   };
   return kinds;
