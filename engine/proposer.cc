@@ -2,6 +2,7 @@
 
 #include "engine/flag_mutator.h"
 #include "engine/llm_proposer.h"
+#include "engine/pipeline_mutator.h"
 #include "engine/transform_proposer.h"
 
 namespace ratchet {
@@ -23,6 +24,12 @@ const std::vector<ProposerKind>& proposer_kinds() {
        "rules that won (offline)",
        [](const ProposerConfig&, const LlmConfig&, const Task& task) -> std::unique_ptr<Proposer> {
          return std::make_unique<TransformProposer>(task);
+       }},
+      {"pipeline",
+       "mutates the opt pass pipeline every source then goes through (offline; sources are "
+       "compiled with clang-19 and opt-19)",
+       [](const ProposerConfig&, const LlmConfig&, const Task&) -> std::unique_ptr<Proposer> {
+         return std::make_unique<PipelineMutator>();
        }},
   };
   return kinds;

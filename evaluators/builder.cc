@@ -60,7 +60,14 @@ sandbox::Result run_compiler(const std::vector<std::string>& argv, const std::fi
 
 }  // namespace
 
-std::string ir_file_of(const std::string& source) { return source + ".ll"; }
+std::string program_pipeline(const Program& program) {
+  auto it = program.files.find(kPipelineFile);
+  if (it == program.files.end()) return "";
+  size_t first = it->second.find_first_not_of(" \t\r\n");
+  if (first == std::string::npos) return "";
+  size_t last = it->second.find_last_not_of(" \t\r\n");
+  return it->second.substr(first, last - first + 1);
+}
 
 std::vector<std::string> ir_compile_command(const Program& program, const std::string& ir_file,
                                             const std::string& object) {
@@ -72,11 +79,10 @@ std::vector<std::string> ir_compile_command(const Program& program, const std::s
   return argv;
 }
 
-Result<std::string> lower_to_ir(const Task& task, const Program& program,
-                                const std::string& source) {
-  if (!program.files.count(source)) return fail("the program has no file '" + source + "'");
-  TempDir dir("lower-ir-");
-  if (auto written = write_program(program, dir.path()); !written) return fail(written.error());
+namespace {
+
+std::vector<std::string> lowering_command(const Task& task, const Program& program,
+                                          const std::string& source, const std::string& output) {
   std::vector<std::string> argv{kIrCompiler, "-S", "-emit-llvm", "-w"};
   for (const auto* flags : {&task.fixed_flags, &program.flags}) {
     for (const auto& flag : *flags) {
@@ -84,7 +90,41 @@ Result<std::string> lower_to_ir(const Task& task, const Program& program,
     }
   }
   argv.insert(argv.end(), {"-O2", "-Xclang", "-disable-llvm-passes", "-x",
-                           task.language == "c" ? "c" : "c++", source, "-o", "lowered.ll"});
+                           task.language == "c" ? "c" : "c++", source, "-o", output});
+  return argv;
+}
+
+// The commands that turn `source` into `source.o` through IR: lowering
+// (unless the program carries its IR), the pipeline, the code generator.
+std::vector<std::vector<std::string>> ir_build_steps(const Task& task, const Program& program,
+                                                     const std::string& source,
+                                                     const std::string& pipeline) {
+  std::vector<std::vector<std::string>> steps;
+  std::string ir = ir_file_of(source);
+  if (!program.files.count(ir)) {
+    ir = source + ".lowered.ll";
+    steps.push_back(lowering_command(task, program, source, ir));
+  }
+  if (pipeline.empty()) {
+    steps.push_back(ir_compile_command(program, ir, source + ".o"));
+    return steps;
+  }
+  std::string optimized = source + ".opt.bc";
+  steps.push_back({kOptTool, "-passes=" + pipeline, ir, "-o", optimized});
+  std::vector<std::string> compile = ir_compile_command(program, optimized, source + ".o");
+  compile.insert(compile.end() - 3, {"-Xclang", "-disable-llvm-passes"});
+  steps.push_back(std::move(compile));
+  return steps;
+}
+
+}  // namespace
+
+Result<std::string> lower_to_ir(const Task& task, const Program& program,
+                                const std::string& source) {
+  if (!program.files.count(source)) return fail("the program has no file '" + source + "'");
+  TempDir dir("lower-ir-");
+  if (auto written = write_program(program, dir.path()); !written) return fail(written.error());
+  std::vector<std::string> argv = lowering_command(task, program, source, "lowered.ll");
   sandbox::Result result = run_compiler(argv, dir.path(), nullptr);
   if (stage_status_of(result) != StageStatus::ok) {
     return fail("lowering " + source + " to IR failed (" + result.describe() + "):\n$ " +
@@ -98,8 +138,9 @@ std::vector<std::string> build_command(const Task& task, const Program& program,
   std::vector<std::string> argv{task.compiler};
   argv.insert(argv.end(), task.fixed_flags.begin(), task.fixed_flags.end());
   argv.insert(argv.end(), program.flags.begin(), program.flags.end());
+  bool through_ir = !program_pipeline(program).empty();
   for (const auto& source : task.sources) {
-    argv.push_back(program.files.count(ir_file_of(source)) ? source + ".o" : source);
+    argv.push_back(through_ir || program.files.count(ir_file_of(source)) ? source + ".o" : source);
   }
   argv.push_back("-o");
   argv.push_back(output_name);
@@ -134,17 +175,20 @@ BuildOutput build_program(const Task& task, const Program& program,
   // The IR genome: each source's IR is compiled first; the link below uses
   // the objects. The log shows every command.
   std::string ir_log;
+  std::string pipeline = program_pipeline(program);
   for (const auto& source : task.sources) {
-    if (!program.files.count(ir_file_of(source))) continue;
-    std::vector<std::string> argv = ir_compile_command(program, ir_file_of(source), source + ".o");
-    sandbox::Result result = run_compiler(argv, dir, cancel);
-    ir_log += "$ " + shell_join(argv) + "\n" + result.stderr_text + result.stdout_text;
-    if (stage_status_of(result) != StageStatus::ok) {
-      out.command = argv;
-      out.stage.status = stage_status_of(result);
-      out.stage.summary = "IR compiler: " + result.describe();
-      out.stage.log = truncate_middle(ir_log, kMaxLogBytes);
-      return out;
+    if (pipeline.empty() && !program.files.count(ir_file_of(source))) continue;
+    for (const auto& argv : ir_build_steps(task, program, source, pipeline)) {
+      sandbox::Result result = run_compiler(argv, dir, cancel);
+      ir_log += "$ " + shell_join(argv) + "\n" + result.stderr_text + result.stdout_text;
+      if (stage_status_of(result) != StageStatus::ok) {
+        out.command = argv;
+        out.stage.status = stage_status_of(result);
+        out.stage.summary = std::string(argv[0] == kOptTool ? "opt: " : "IR compiler: ") +
+                            result.describe();
+        out.stage.log = truncate_middle(ir_log, kMaxLogBytes);
+        return out;
+      }
     }
   }
   out.command = build_command(task, program, "prog");

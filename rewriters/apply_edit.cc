@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/program_files.h"
 #include "common/regions.h"
 #include "rewriters/clang_parse.h"
 #include "rewriters/function_edit.h"
@@ -93,7 +94,7 @@ Result<Program> apply_ir(const Program& parent, const Edit& edit, const RewriteC
   }
   auto file = edit_target_file(parent, target);
   if (!file) return fail(file.error());
-  std::string ir_file = *file + ".ll";
+  std::string ir_file = ir_file_of(*file);
   std::string module;
   if (auto it = parent.files.find(ir_file); it != parent.files.end()) {
     module = it->second;
@@ -118,7 +119,7 @@ Result<Program> not_shadowed(Result<Program> child, const Program& parent) {
   for (const auto& [file, text] : child->files) {
     auto before = parent.files.find(file);
     if (before != parent.files.end() && before->second == text) continue;
-    if (child->files.count(file + ".ll")) {
+    if (child->files.count(ir_file_of(file))) {
       return fail(file + " is built from its IR (" + file + ".ll) since an ir edit: edit the IR "
                   "instead");
     }
@@ -147,9 +148,17 @@ Result<Program> apply_edit(const Program& parent, const Edit& edit,
     case EditKind::flags: {
       Program child = parent;
       child.flags = canonical_flags(edit.flags, genes);
-      if (child.flags == canonical_flags(parent.flags, genes)) {
-        return fail("the edit leaves the flags unchanged");
+      if (edit.text == "none") {
+        child.files.erase(kPipelineFile);
+      } else if (!edit.text.empty()) {
+        if (Status ok = check_pipeline(edit.text); !ok) {
+          return fail("the pass pipeline '" + edit.text + "' is refused: " + ok.error());
+        }
+        child.files[kPipelineFile] = edit.text + "\n";
       }
+      Program before = parent;
+      before.flags = canonical_flags(parent.flags, genes);
+      if (child == before) return fail("the edit leaves the flags and the pass pipeline unchanged");
       return child;
     }
     case EditKind::diff:

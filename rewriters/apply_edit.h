@@ -9,7 +9,10 @@
 
 namespace ratchet {
 
-// The rewriter table: flags → the flag genome; diff, rewrite → SEARCH/REPLACE
+// The rewriter table: flags → the flag genome, and, when `edit.text` is not
+// empty, the pass-pipeline genome: the pipeline (checked by the pass builder's
+// parser first) goes into the program file kPipelineFile ("none" removes
+// it; common/program_files.h); diff, rewrite → SEARCH/REPLACE
 // and region rewrites (search_replace.h), re-parsed by clang when
 // `context.validate` is set; function → replace_function (function_edit.h);
 // transform → apply_rule, or apply_builtin when the edit's text is

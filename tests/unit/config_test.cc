@@ -177,7 +177,7 @@ TEST_CASE("config: an unknown proposer kind suggests the near miss") {
   ConfigDir dir;
   auto file = dir.with_task(R"("proposers": [{"kind": "flag"}])");
   CHECK_USAGE_ERROR(load_config(file),
-                    dir.file() + ": key 'proposers[0].kind': expected one of \"flags\", \"llm\", \"transforms\" (did you "
+                    dir.file() + ": key 'proposers[0].kind': expected one of \"flags\", \"llm\", \"pipeline\", \"transforms\" (did you "
                                  "mean \"flags\"?), got \"flag\"");
 }
 
