@@ -1131,6 +1131,31 @@ std::vector<TransformRecord> Database::transforms() const {
   return rules;
 }
 
+int64_t Database::adopt_transform_edits() {
+  std::unordered_map<std::string, bool> known;
+  for (const auto& rule : transforms()) known[rule.rule_json] = true;
+  std::vector<TransformRecord> found;
+  {
+    Statement query = impl_->prepare(
+        "SELECT id, proposer, json_extract(edit_json, '$.text') FROM candidates "
+        "WHERE json_extract(edit_json, '$.kind') = 'transform' ORDER BY id",
+        "looking for transform rules in edits");
+    while (query.step()) {
+      std::string canonical = canonical_rule_json(query.text(2));
+      if (canonical.empty() || known.count(canonical)) continue;
+      nlohmann::json rule = nlohmann::json::parse(canonical);
+      if (!rule.is_object() || !rule.contains("match") || !rule.value("name", nlohmann::json()).is_string()) {
+        continue;
+      }
+      known[canonical] = true;
+      found.push_back({0, rule["name"].get<std::string>(), canonical,
+                       query.text(1) == "llm" ? "llm" : "user", query.integer(0)});
+    }
+  }
+  for (auto& rule : found) add_transform(rule);
+  return static_cast<int64_t>(found.size());
+}
+
 #undef RATCHET_SQL_NOW
 #undef RATCHET_CAMPAIGN_COLUMNS
 #undef RATCHET_CANDIDATE_COLUMNS

@@ -231,6 +231,12 @@ class Database {
   int64_t add_transform(TransformRecord& rule);
   // Every rule, by id, with wins and losses across all campaigns and tasks.
   std::vector<TransformRecord> transforms() const;
+  // Stores the rules that candidates' transform edits carry but the table
+  // lacks (an LLM that answered with a rule; origin llm when the candidate's
+  // proposer is "llm", user otherwise; the earliest such candidate introduced
+  // it). Built-in references and texts that are not rule objects are skipped.
+  // Returns how many rules were added.
+  int64_t adopt_transform_edits();
 
   const std::filesystem::path& path() const { return path_; }
 

@@ -65,6 +65,7 @@ void TransformProposer::refresh(Database* db) {
     }
     builtins_stored_ = true;
   }
+  db->adopt_transform_edits();  // rules LLMs answered with become drawable here
   for (const auto& rule : db->transforms()) {
     const BuiltinTransform* builtin = nullptr;
     for (const auto& b : builtin_transforms()) {

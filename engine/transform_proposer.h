@@ -16,7 +16,9 @@
 // again; nor is a rule already proposed for it.
 //
 // With a database, the built-in transforms are stored in it (origin builtin)
-// so that their wins and losses are counted like every other rule's.
+// so that their wins and losses are counted like every other rule's, and so
+// are the rules other candidates' transform edits carry (an LLM's answer):
+// Database::adopt_transform_edits.
 #pragma once
 
 #include <set>

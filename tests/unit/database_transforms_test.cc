@@ -128,6 +128,28 @@ TEST_CASE("database transforms: wins and losses come from the candidates, across
   CHECK(named(rules, "halve").origin == "llm");
 }
 
+TEST_CASE("database transforms: rules carried by candidates' edits are adopted once") {
+  TempDir dir("ratchet-db-");
+  Database db = Database::open(dir.path() / "r.db", true);
+  CampaignRecord a = campaign_of("sum");
+  db.create_campaign(a);
+  int64_t base = add_candidate(db, a.id, std::nullopt, "", CandidateStatus::evaluated, 1.0, 0.98);
+  // add_candidate records its edits as proposer "transforms": origin user.
+  int64_t first = add_candidate(db, a.id, base, kHalve, CandidateStatus::evaluated, 1.3, 1.2);
+  add_candidate(db, a.id, base, kHalve + " ", CandidateStatus::build_failed);
+  add_candidate(db, a.id, base, R"js({"builtin":"pow-square"})js", CandidateStatus::refused);
+  add_candidate(db, a.id, base, "not json", CandidateStatus::refused);
+  CHECK(db.adopt_transform_edits() == 1);
+  CHECK(db.adopt_transform_edits() == 0);
+  auto rules = db.transforms();
+  REQUIRE(rules.size() == 1);
+  CHECK(rules[0].name == "halve");
+  CHECK(rules[0].origin == "user");
+  CHECK(rules[0].candidate_id == first);
+  CHECK(rules[0].wins == 1);
+  CHECK(rules[0].losses == 1);
+}
+
 TEST_CASE("database transforms: a schema-2 file migrates to 3 and keeps its candidates") {
   TempDir dir("ratchet-db-");
   auto path = dir.path() / "old.db";
