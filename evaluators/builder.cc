@@ -1,5 +1,6 @@
 #include "evaluators/builder.h"
 
+#include <algorithm>
 #include <chrono>
 #include <fmt/format.h>
 
@@ -34,7 +35,9 @@ bool starts_with(const std::string& s, std::string_view prefix) {
 // Flags of a gcc task's genome that clang-19 would reject or that do not
 // change the IR are left out of the IR steps.
 bool lowering_flag(const std::string& flag) {
-  for (const char* prefix : {"-D", "-U", "-I", "-std=", "-m", "-ffp-contract="}) {
+  // -fsanitize: UBSan's checks are inserted by the front end, at lowering.
+  for (const char* prefix : {"-D", "-U", "-I", "-std=", "-m", "-ffp-contract=", "-fsanitize=",
+                             "-fno-sanitize"}) {
     if (starts_with(flag, prefix)) return true;
   }
   return flag == "-ffast-math" || flag == "-fno-fast-math" || flag == "-fopenmp";
@@ -112,7 +115,12 @@ std::vector<std::vector<std::string>> ir_build_steps(const Task& task, const Pro
   std::string optimized = source + ".opt.bc";
   steps.push_back({kOptTool, "-passes=" + pipeline, ir, "-o", optimized});
   std::vector<std::string> compile = ir_compile_command(program, optimized, source + ".o");
-  compile.insert(compile.end() - 3, {"-Xclang", "-disable-llvm-passes"});
+  // The pipeline is the middle end, except in a sanitizer build, whose
+  // instrumentation passes (ASan) run in clang's own pipeline.
+  bool sanitized = std::any_of(program.flags.begin(), program.flags.end(), [](const auto& flag) {
+    return starts_with(flag, "-fsanitize=");
+  });
+  if (!sanitized) compile.insert(compile.end() - 3, {"-Xclang", "-disable-llvm-passes"});
   steps.push_back(std::move(compile));
   return steps;
 }

@@ -33,6 +33,8 @@ struct BuildOutput {
 // `opt-19 -passes=PIPELINE`, and compiled without the compiler's own middle
 // end (-Xclang -disable-llvm-passes), so the pipeline is the optimizer. The
 // task's optimization flags then only steer code generation and the link.
+// A sanitizer build (-fsanitize= flags) keeps clang's own pipeline after the
+// given one, which is where ASan instruments.
 inline constexpr const char* kIrCompiler = "clang-19";
 inline constexpr const char* kOptTool = "opt-19";
 

@@ -62,6 +62,39 @@ TEST_CASE("pipeline genome: a mutated pipeline is what builds the candidate") {
   }
 }
 
+TEST_CASE("pipeline genome: the sanitizer build of a pipeline candidate is instrumented") {
+  TempDir scratch("pipeline-genome-");
+  Task task = ratchet::testing::tiny_task(5000);
+  // Reads one element past the end, then discards it: right output, wrong program.
+  Program program = ratchet::testing::with_block(task, R"(
+static unsigned long long honest(const unsigned* values, long n, int passes) {
+  unsigned long long total = 0;
+  for (int p = 0; p < passes; ++p) {
+    for (long i = 0; i < n; ++i) {
+      unsigned long long v = values[i] + (unsigned)p;
+      total += v * v % 7919 + (v ^ (total >> 3));
+    }
+  }
+  return total;
+}
+static unsigned long long churn(const unsigned* values, long n, int passes) {
+  volatile unsigned past_the_end = values[n];
+  (void)past_the_end;
+  return honest(values, n, passes);
+}
+)");
+  program.files[kPipelineFile] = "default<O2>\n";
+  VerifySettings verify;
+  verify.hidden_inputs = 0;
+  CascadeEvaluator evaluator(task, ratchet::testing::quick_settings(), verify, scratch.path(),
+                             nullptr);
+  REQUIRE(evaluator.prepare().ok());
+  Evaluation evaluation = evaluator.evaluate(program, 1);
+  CHECK(evaluation.build.status == StageStatus::ok);
+  CHECK(evaluation.verify.status != StageStatus::ok);
+  CHECK_THAT(evaluation.verify.log, Contains("AddressSanitizer"));
+}
+
 TEST_CASE("pipeline genome: a pipeline the pass builder rejects never reaches a build") {
   Task task = ratchet::testing::tiny_task(5000);
   Program baseline = task.baseline();
