@@ -68,7 +68,7 @@ void read_search(JsonObjectReader search, SearchConfig& config) {
 
 ProposerConfig read_proposer(JsonObjectReader reader) {
   ProposerConfig proposer;
-  proposer.kind = reader.choice_or("kind", {"flags", "llm"}, "flags");
+  proposer.kind = reader.choice_or("kind", {"flags", "llm", "pipeline", "transforms"}, "flags");
   proposer.weight = reader.number_or("weight", 1.0, 0.0, 1e6);
   proposer.max_genes = static_cast<int>(reader.integer_or("max_genes", 2, 1, 16));
   reader.finish();

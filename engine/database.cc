@@ -33,7 +33,7 @@ namespace {
 // Append only: never edit a migration that has shipped. The `meta` table and
 // its ('application', 'ratchet') row are permanent: open() relies on them to
 // recognise our files, whatever the version.
-constexpr std::array<const char*, 2> kMigrations = {
+constexpr std::array<const char*, 3> kMigrations = {
     // 1: the initial schema.
     R"sql(
 CREATE TABLE meta (
@@ -126,6 +126,18 @@ CREATE TABLE llm_calls (
 CREATE INDEX llm_calls_by_campaign ON llm_calls (campaign_id);
 -- recent_failures: newest rows of one status within a campaign (rowid last).
 CREATE INDEX candidates_by_campaign_status ON candidates (campaign_id, status);
+)sql",
+    // 3: reusable transform rules. Their wins and losses are not stored: they
+    // are derived from the candidates whose edit carries the rule.
+    R"sql(
+CREATE TABLE transforms (
+  id INTEGER PRIMARY KEY,
+  name TEXT NOT NULL,
+  rule_json TEXT NOT NULL UNIQUE,
+  origin TEXT NOT NULL,
+  candidate_id INTEGER REFERENCES candidates (id),
+  created_at TEXT NOT NULL
+);
 )sql",
 };
 
@@ -1067,6 +1079,99 @@ std::vector<CandidateRecord> Database::recent_failures(int64_t campaign_id, int 
             [](const CandidateRecord& a, const CandidateRecord& b) { return a.id > b.id; });
   if (result.size() > static_cast<size_t>(limit)) result.resize(static_cast<size_t>(limit));
   return result;
+}
+
+// ---- Transform rules -------------------------------------------------------
+
+std::string Database::canonical_rule_json(const std::string& rule_json) {
+  nlohmann::json json = nlohmann::json::parse(rule_json, nullptr, false);
+  return json.is_discarded() ? std::string() : dump(json);  // nlohmann sorts keys
+}
+
+int64_t Database::add_transform(TransformRecord& rule) {
+  std::string canonical = canonical_rule_json(rule.rule_json);
+  if (canonical.empty()) throw std::logic_error("add_transform: the rule is not JSON");
+  if (rule.origin != "builtin" && rule.origin != "llm" && rule.origin != "user") {
+    throw std::logic_error("add_transform: origin '" + rule.origin +
+                           "' is not builtin, llm or user");
+  }
+  rule.rule_json = canonical;
+  // DO UPDATE (a no-op) rather than DO NOTHING so that RETURNING yields the
+  // existing row: the first origin, candidate and time are kept.
+  Statement insert = impl_->prepare(
+      "INSERT INTO transforms (name, rule_json, origin, candidate_id, created_at) "
+      "VALUES (?1, ?2, ?3, ?4, " RATCHET_SQL_NOW ") ON CONFLICT (rule_json) DO UPDATE SET "
+      "name = name RETURNING id, name, origin, candidate_id, created_at",
+      "adding a transform rule");
+  insert.bind_text(1, rule.name)
+      .bind_text(2, rule.rule_json)
+      .bind_text(3, rule.origin)
+      .bind_optional_int(4, rule.candidate_id);
+  insert.step();
+  rule.id = insert.integer(0);
+  rule.name = insert.text(1);
+  rule.origin = insert.text(2);
+  rule.candidate_id = insert.optional_integer(3);
+  rule.created_at = insert.text(4);
+  insert.run();
+  return rule.id;
+}
+
+std::vector<TransformRecord> Database::transforms() const {
+  std::vector<TransformRecord> rules;
+  std::unordered_map<std::string, size_t> by_rule;
+  {
+    Statement query = impl_->prepare(
+        "SELECT id, name, rule_json, origin, candidate_id, created_at FROM transforms "
+        "ORDER BY id",
+        "listing transform rules");
+    while (query.step()) {
+      by_rule[query.text(2)] = rules.size();
+      rules.push_back({query.integer(0), query.text(1), query.text(2), query.text(3),
+                       query.optional_integer(4), query.text(5)});
+    }
+  }
+  // Outcomes, every campaign and task: a win beat its parent's speedup with
+  // its interval's lower bound; evaluated but not better, refused or failed is
+  // a loss; pending candidates are not counted yet.
+  Statement query = impl_->prepare(
+      "SELECT json_extract(c.edit_json, '$.text'), c.status = ?1 AND c.ci_low > "
+      "coalesce(p.speedup, 1.0) FROM candidates c LEFT JOIN candidates p ON p.id = c.parent_id "
+      "WHERE json_extract(c.edit_json, '$.kind') = 'transform' AND c.status <> ?2",
+      "counting transform outcomes");
+  query.bind_int(1, static_cast<int>(CandidateStatus::evaluated))
+      .bind_int(2, static_cast<int>(CandidateStatus::pending));
+  while (query.step()) {
+    auto it = by_rule.find(canonical_rule_json(query.text(0)));
+    if (it == by_rule.end()) continue;
+    (query.integer(1) ? rules[it->second].wins : rules[it->second].losses) += 1;
+  }
+  return rules;
+}
+
+int64_t Database::adopt_transform_edits() {
+  std::unordered_map<std::string, bool> known;
+  for (const auto& rule : transforms()) known[rule.rule_json] = true;
+  std::vector<TransformRecord> found;
+  {
+    Statement query = impl_->prepare(
+        "SELECT id, proposer, json_extract(edit_json, '$.text') FROM candidates "
+        "WHERE json_extract(edit_json, '$.kind') = 'transform' ORDER BY id",
+        "looking for transform rules in edits");
+    while (query.step()) {
+      std::string canonical = canonical_rule_json(query.text(2));
+      if (canonical.empty() || known.count(canonical)) continue;
+      nlohmann::json rule = nlohmann::json::parse(canonical);
+      if (!rule.is_object() || !rule.contains("match") || !rule.value("name", nlohmann::json()).is_string()) {
+        continue;
+      }
+      known[canonical] = true;
+      found.push_back({0, rule["name"].get<std::string>(), canonical,
+                       query.text(1) == "llm" ? "llm" : "user", query.integer(0)});
+    }
+  }
+  for (auto& rule : found) add_transform(rule);
+  return static_cast<int64_t>(found.size());
 }
 
 #undef RATCHET_SQL_NOW

@@ -117,6 +117,19 @@ struct LlmUsage {
   double latency_ms = 0;  // mean over calls
 };
 
+// A reusable transform rule (table transforms, schema 3). Wins and losses
+// are derived from the candidates whose transform edit carries this rule.
+struct TransformRecord {
+  int64_t id = 0;
+  std::string name;
+  std::string rule_json;  // canonical (see canonical_rule_json); {"builtin":"NAME"} for a built-in
+  std::string origin;     // builtin | llm | user
+  std::optional<int64_t> candidate_id;  // the candidate that introduced it, if any
+  std::string created_at;
+  int64_t wins = 0;    // evaluated, and its interval's lower bound beat the parent's speedup
+  int64_t losses = 0;  // evaluated but not better, refused, or a stage failed
+};
+
 struct DatabaseStats {
   struct StatusCount {
     std::string status;
@@ -207,6 +220,25 @@ class Database {
   // Only the evidence is read: ids, edit, proposer, statuses and artifacts;
   // program, metrics and program_hash stay empty.
   std::vector<CandidateRecord> recent_failures(int64_t campaign_id, int limit) const;
+
+  // ---- Transform rules (schema 3) ----
+  // The form rules are stored and matched in: compact JSON, keys sorted; ""
+  // when `rule_json` is not JSON. A transform edit's text in this form is
+  // counted for its rule whatever the spacing or key order it arrived in.
+  static std::string canonical_rule_json(const std::string& rule_json);
+  // Idempotent by rule content: a rule already stored keeps its row (id,
+  // name, origin, candidate, created_at are filled from it). Fills id,
+  // created_at and the canonical rule_json. Not JSON, or an origin other than
+  // builtin | llm | user: std::logic_error.
+  int64_t add_transform(TransformRecord& rule);
+  // Every rule, by id, with wins and losses across all campaigns and tasks.
+  std::vector<TransformRecord> transforms() const;
+  // Stores the rules that candidates' transform edits carry but the table
+  // lacks (an LLM that answered with a rule; origin llm when the candidate's
+  // proposer is "llm", user otherwise; the earliest such candidate introduced
+  // it). Built-in references and texts that are not rule objects are skipped.
+  // Returns how many rules were added.
+  int64_t adopt_transform_edits();
 
   const std::filesystem::path& path() const { return path_; }
 

@@ -1,14 +1,16 @@
-// `ratchet db top|show|stats`: querying the candidate database.
+// `ratchet db top|show|stats|transforms`: querying the candidate database.
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 #include <iostream>
 #include <map>
 
+#include "common/files.h"
 #include "common/result.h"
 #include "common/text.h"
 #include "engine/cli.h"
 #include "engine/database.h"
 #include "engine/progress.h"
+#include "rewriters/transform_rule.h"
 
 namespace ratchet {
 
@@ -21,6 +23,7 @@ struct DbOptions {
   int limit = 10;
   int64_t id = 0;
   bool diff = false;
+  std::string add;  // transforms --add: a rule file
 };
 
 // Campaign names and tasks, looked up once per command.
@@ -245,6 +248,57 @@ int stats(const DbOptions& options) {
   return kExitOk;
 }
 
+// Stores a user's rule after checking it parses (its matcher included), so
+// that the transforms proposer can draw it.
+void add_user_transform(Database& db, const std::string& file) {
+  auto text = read_file(file);
+  if (!text) usage_error(text.error());
+  auto rule = parse_rule(*text);
+  if (!rule) usage_error(file + ": " + rule.error());
+  if (Status ok = check_matcher(rule->match); !ok) usage_error(file + ": " + ok.error());
+  TransformRecord record{0, rule->name, *text, "user"};
+  db.add_transform(record);
+  std::cout << fmt::format("transform #{} '{}' ({})\n", record.id, record.name, record.origin);
+}
+
+int transforms(const DbOptions& options) {
+  Database db = Database::open(options.db, /*create=*/!options.add.empty());
+  if (!options.add.empty()) {
+    add_user_transform(db, options.add);
+    return kExitOk;
+  }
+  std::vector<TransformRecord> rules = db.transforms();
+  if (options.format == "json") {
+    nlohmann::json json = nlohmann::json::array();
+    for (const auto& r : rules) {
+      json.push_back({{"id", r.id},
+                      {"name", r.name},
+                      {"origin", r.origin},
+                      {"candidate_id", r.candidate_id ? nlohmann::json(*r.candidate_id) : nullptr},
+                      {"created_at", r.created_at},
+                      {"wins", r.wins},
+                      {"losses", r.losses},
+                      {"rule", nlohmann::json::parse(r.rule_json)}});
+    }
+    std::cout << json.dump(2) << "\n";
+    return kExitOk;
+  }
+  if (rules.empty()) {
+    std::cout << "no transform rules\n";
+    return kExitOk;
+  }
+  std::cout << fmt::format("{:>4}  {:<28} {:<8} {:>5} {:>6} {:>5}  {}\n", "id", "name", "origin",
+                           "wins", "losses", "win%", "from");
+  for (const auto& r : rules) {
+    int64_t tried = r.wins + r.losses;
+    std::cout << fmt::format("{:>4}  {:<28} {:<8} {:>5} {:>6} {:>5}  {}\n", r.id, r.name, r.origin,
+                             r.wins, r.losses,
+                             tried ? fmt::format("{:.0f}%", 100.0 * r.wins / tried) : "-",
+                             r.candidate_id ? "#" + std::to_string(*r.candidate_id) : "-");
+  }
+  return kExitOk;
+}
+
 void add_db_option(CLI::App* command, DbOptions& options) {
   command->add_option("--db", options.db, "Candidate database (default ./ratchet.db)");
 }
@@ -278,6 +332,15 @@ void add_db_command(CLI::App& app, int& exit_code) {
   stats_command->add_option("--format", options->format, "table or json")
       ->check(CLI::IsMember({"table", "json"}));
   stats_command->callback([options, &exit_code] { exit_code = stats(*options); });
+
+  CLI::App* transforms_command =
+      db->add_subcommand("transforms", "Transform rules with their wins and losses, every task");
+  add_db_option(transforms_command, *options);
+  transforms_command->add_option("--format", options->format, "table or json")
+      ->check(CLI::IsMember({"table", "json"}));
+  transforms_command->add_option("--add", options->add,
+                                 "Store the rule in this JSON file (origin user; creates the database) and exit");
+  transforms_command->callback([options, &exit_code] { exit_code = transforms(*options); });
 }
 
 }  // namespace ratchet

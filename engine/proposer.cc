@@ -2,6 +2,8 @@
 
 #include "engine/flag_mutator.h"
 #include "engine/llm_proposer.h"
+#include "engine/pipeline_mutator.h"
+#include "engine/transform_proposer.h"
 
 namespace ratchet {
 
@@ -16,6 +18,18 @@ const std::vector<ProposerKind>& proposer_kinds() {
        [](const ProposerConfig& config, const LlmConfig& llm,
           const Task& task) -> std::unique_ptr<Proposer> {
          return std::make_unique<LlmProposer>(llm, task, config.max_genes);
+       }},
+      {"transforms",
+       "applies built-in codified transforms and the database's transform rules, favouring "
+       "rules that won (offline)",
+       [](const ProposerConfig&, const LlmConfig&, const Task& task) -> std::unique_ptr<Proposer> {
+         return std::make_unique<TransformProposer>(task);
+       }},
+      {"pipeline",
+       "mutates the opt pass pipeline every source then goes through (offline; sources are "
+       "compiled with clang-19 and opt-19)",
+       [](const ProposerConfig&, const LlmConfig&, const Task&) -> std::unique_ptr<Proposer> {
+         return std::make_unique<PipelineMutator>();
        }},
   };
   return kinds;

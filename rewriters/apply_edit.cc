@@ -2,9 +2,11 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/program_files.h"
 #include "common/regions.h"
 #include "rewriters/clang_parse.h"
 #include "rewriters/function_edit.h"
+#include "rewriters/llvm_ir.h"
 #include "rewriters/search_replace.h"
 #include "rewriters/transform_rule.h"
 
@@ -80,6 +82,51 @@ Result<Program> apply_transform(const Program& parent, const Edit& edit,
   return child;
 }
 
+// The IR genome: the source's module (its IR file when an earlier ir edit
+// made one, else freshly lowered) with one function replaced, parsed and
+// verified; the child carries it as SOURCE.ll, which the builder compiles in
+// the source's place.
+Result<Program> apply_ir(const Program& parent, const Edit& edit, const RewriteContext& context) {
+  if (edit.symbol.empty()) return fail("an ir edit needs the function's name");
+  Edit target = edit;
+  if (target.file.size() > 3 && target.file.compare(target.file.size() - 3, 3, ".ll") == 0) {
+    target.file.resize(target.file.size() - 3);
+  }
+  auto file = edit_target_file(parent, target);
+  if (!file) return fail(file.error());
+  std::string ir_file = ir_file_of(*file);
+  std::string module;
+  if (auto it = parent.files.find(ir_file); it != parent.files.end()) {
+    module = it->second;
+  } else if (!context.lower_to_ir) {
+    return fail("cannot lower " + *file + " to IR here: no IR lowering step is configured");
+  } else {
+    auto lowered = context.lower_to_ir(parent, *file);
+    if (!lowered) return fail(lowered.error());
+    module = std::move(*lowered);
+  }
+  auto replaced = replace_ir_function(module, edit.symbol, edit.text);
+  if (!replaced) return fail("the ir edit of '" + edit.symbol + "' is refused: " + replaced.error());
+  Program child = parent;
+  child.files[ir_file] = std::move(*replaced);
+  return child;
+}
+
+// A source built from its IR (SOURCE.ll) ignores its text: a source edit
+// there would never reach the binary, so it is refused.
+Result<Program> not_shadowed(Result<Program> child, const Program& parent) {
+  if (!child) return child;
+  for (const auto& [file, text] : child->files) {
+    auto before = parent.files.find(file);
+    if (before != parent.files.end() && before->second == text) continue;
+    if (child->files.count(ir_file_of(file))) {
+      return fail(file + " is built from its IR (" + file + ".ll) since an ir edit: edit the IR "
+                  "instead");
+    }
+  }
+  return child;
+}
+
 }  // namespace
 
 Result<std::string> edit_target_file(const Program& parent, const Edit& edit) {
@@ -101,26 +148,36 @@ Result<Program> apply_edit(const Program& parent, const Edit& edit,
     case EditKind::flags: {
       Program child = parent;
       child.flags = canonical_flags(edit.flags, genes);
-      if (child.flags == canonical_flags(parent.flags, genes)) {
-        return fail("the edit leaves the flags unchanged");
+      if (edit.text == "none") {
+        child.files.erase(kPipelineFile);
+      } else if (!edit.text.empty()) {
+        if (Status ok = check_pipeline(edit.text); !ok) {
+          return fail("the pass pipeline '" + edit.text + "' is refused: " + ok.error());
+        }
+        child.files[kPipelineFile] = edit.text + "\n";
       }
+      Program before = parent;
+      before.flags = canonical_flags(parent.flags, genes);
+      if (child == before) return fail("the edit leaves the flags and the pass pipeline unchanged");
       return child;
     }
     case EditKind::diff:
     case EditKind::rewrite:
-      return validated(apply_text_edit(parent, edit), parent, context);  // search_replace.h
+      return not_shadowed(validated(apply_text_edit(parent, edit), parent, context),  // search_replace.h
+                          parent);
     case EditKind::function: {
       if (edit.symbol.empty()) return fail("a function edit needs the function's name");
       auto file = edit_target_file(parent, edit);
       if (!file) return fail(file.error());
-      return with_file(parent, *file,
-                       replace_function(*file, parent.files.at(*file), edit.symbol, edit.text,
-                                        context));
+      return not_shadowed(with_file(parent, *file,
+                                    replace_function(*file, parent.files.at(*file), edit.symbol,
+                                                     edit.text, context)),
+                          parent);
     }
     case EditKind::transform:
-      return apply_transform(parent, edit, context);
+      return not_shadowed(apply_transform(parent, edit, context), parent);
     case EditKind::ir:
-      break;
+      return apply_ir(parent, edit, context);
   }
   return fail(std::string("this build of ratchet has no rewriter for '") + to_string(edit.kind) +
               "' edits");

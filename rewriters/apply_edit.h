@@ -9,13 +9,19 @@
 
 namespace ratchet {
 
-// The rewriter table: flags → the flag genome; diff, rewrite → SEARCH/REPLACE
+// The rewriter table: flags → the flag genome, and, when `edit.text` is not
+// empty, the pass-pipeline genome: the pipeline (checked by the pass builder's
+// parser first) goes into the program file kPipelineFile ("none" removes
+// it; common/program_files.h); diff, rewrite → SEARCH/REPLACE
 // and region rewrites (search_replace.h), re-parsed by clang when
 // `context.validate` is set; function → replace_function (function_edit.h);
 // transform → apply_rule, or apply_builtin when the edit's text is
-// {"builtin": "NAME"} (transform_rule.h); ir → refused for now (the IR genome
-// is a library, llvm_ir.h, not yet linked back into programs).
-// Function and transform edits always parse the file with `context`'s flags.
+// {"builtin": "NAME"} (transform_rule.h); ir → replace_ir_function (llvm_ir.h)
+// on the source's IR (the program's SOURCE.ll, or `context.lower_to_ir` of the
+// source), parsed and verified; the child carries SOURCE.ll, which the
+// builder compiles in the source's place. A source built from its IR refuses
+// source edits. Function and transform edits always parse the file with
+// `context`'s flags.
 Result<Program> apply_edit(const Program& parent, const Edit& edit,
                            const std::vector<Gene>& genes, const RewriteContext& context = {});
 

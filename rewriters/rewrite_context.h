@@ -4,8 +4,12 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <vector>
+
+#include "common/program.h"
+#include "common/result.h"
 
 namespace ratchet {
 
@@ -26,6 +30,11 @@ struct RewriteContext {
   // Re-parse the results of text edits (diff, rewrite) too. Off by default so
   // that code fragments in tests need not be whole programs; a campaign sets it.
   bool validate = false;
+  // Lowers a source file of a program to textual LLVM IR (a build step: the
+  // caller runs the compiler in the sandbox, e.g. evaluators' lower_to_ir).
+  // Needed by the first `ir` edit of a file; unset, such an edit is refused.
+  std::function<Result<std::string>(const Program& program, const std::string& source)>
+      lower_to_ir;
 };
 
 }  // namespace ratchet

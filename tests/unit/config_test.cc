@@ -67,6 +67,17 @@ TEST_CASE("config: load_config reads configs/quickstart.json") {
   CHECK(config.raw.at("budget").at("max_evals") == 24);
 }
 
+TEST_CASE("config: load_config reads configs/transforms.json") {
+  fs::path file = std::string(RATCHET_SOURCE_DIR) + "/configs/transforms.json";
+  CampaignConfig config = load_config(file);
+  CHECK(config.name == "transforms");
+  CHECK(config.task_dir == fs::canonical(std::string(RATCHET_SOURCE_DIR) + "/corpora/matmul"));
+  REQUIRE(config.proposers.size() == 2);
+  CHECK(config.proposers[0].kind == "transforms");
+  CHECK(config.proposers[0].weight == 3.0);
+  CHECK(config.proposers[1].kind == "flags");
+}
+
 TEST_CASE("config: load_config fills defaults and resolves the task next to the file") {
   ConfigDir dir;
   CampaignConfig config = load_config(dir.with_task(""));
@@ -166,7 +177,7 @@ TEST_CASE("config: an unknown proposer kind suggests the near miss") {
   ConfigDir dir;
   auto file = dir.with_task(R"("proposers": [{"kind": "flag"}])");
   CHECK_USAGE_ERROR(load_config(file),
-                    dir.file() + ": key 'proposers[0].kind': expected one of \"flags\", \"llm\" (did you "
+                    dir.file() + ": key 'proposers[0].kind': expected one of \"flags\", \"llm\", \"pipeline\", \"transforms\" (did you "
                                  "mean \"flags\"?), got \"flag\"");
 }
 

@@ -238,7 +238,7 @@ TEST_CASE("database: WAL mode, schema version and foreign keys") {
   TempDir dir("ratchet-db-");
   auto path = dir.path() / "ratchet.db";
   Database db = Database::open(path, true);
-  CHECK(Database::schema_version() == 2);
+  CHECK(Database::schema_version() == 3);
   RawDb raw(path);
   CHECK(raw.scalar("PRAGMA journal_mode") == "wal");
   CHECK(raw.integer("PRAGMA user_version") == Database::schema_version());
@@ -259,7 +259,7 @@ TEST_CASE("database: a file from a newer ratchet is refused") {
   CHECK(error.exit_code() == kExitRuntime);
   CHECK(std::string(error.what()) ==
         "database '" + path.string() +
-            "' has schema version 99; this ratchet reads up to 2: upgrade ratchet");
+            "' has schema version 99; this ratchet reads up to 3: upgrade ratchet");
 }
 
 TEST_CASE("database: a file that is not SQLite is refused, naming the path") {

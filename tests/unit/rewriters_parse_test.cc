@@ -61,6 +61,26 @@ TEST_CASE("rewriters: re-validation after the preamble is built sees each new te
              Catch::Contains("same.cc:2:20: error: no template named 'vector' in namespace 'std'"));
 }
 
+TEST_CASE("rewriters: a re-parse still reports errors inside header templates it instantiates") {
+  // The preamble instantiates the headers' own templates once
+  // (-fpch-instantiate-templates); what the edited code instantiates is still
+  // instantiated, and checked, at every re-parse.
+  const std::string sorted =
+      "#include <algorithm>\n#include <vector>\n"
+      "struct S { int k; };\n"
+      "void order(std::vector<S>& v) {\n"
+      "  std::sort(v.begin(), v.end(), [](const S& a, const S& b) { return a.k < b.k; });\n"
+      "}\n";
+  REQUIRE(validate_source("sorted.cc", sorted, cxx()).ok());
+  std::string uncomparable = sorted;
+  uncomparable.replace(uncomparable.find(", [](const S& a"), 50, "");
+  REQUIRE(uncomparable.find("std::sort(v.begin(), v.end());") != std::string::npos);
+  Status status = validate_source("sorted.cc", uncomparable, cxx());
+  REQUIRE_FALSE(status.ok());
+  CHECK_THAT(status.error(), Catch::Contains("invalid operands to binary expression"));
+  CHECK(validate_source("sorted.cc", sorted, cxx()).ok());
+}
+
 TEST_CASE("rewriters: the task's flags and language decide how a file parses") {
   std::string text = "int f(void) { return VALUE; }\n";
   CHECK_THAT(validate_source("m.c", text, cxx()).error(),
