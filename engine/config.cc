@@ -63,6 +63,9 @@ void read_search(JsonObjectReader search, SearchConfig& config) {
       config.weights[name] = weight.get<double>();
     }
   }
+  config.in_flight = static_cast<int>(search.integer_or("in_flight", config.in_flight, 1, 64));
+  config.confirm_top =
+      static_cast<int>(search.integer_or("confirm_top", config.confirm_top, 0, 100));
   search.finish();
 }
 

@@ -31,6 +31,13 @@ struct SearchConfig {
                                             {"flag_count", {2, 4, 6}}};
   // Fitness = sum of weight * feature; negative weights minimize.
   std::map<std::string, double> weights = {{"speedup", 1.0}};
+  // Candidates between proposal and learning (engine/campaign.h): 1 is the
+  // sequential loop, deterministic for a seed; more overlap LLM calls,
+  // builds and benchmarks.
+  int in_flight = 3;
+  // Elites re-measured at higher precision after the search (the best and
+  // the next fastest), reported in the confirmed ranking.
+  int confirm_top = 3;
 };
 
 struct ProposerConfig {

@@ -1051,6 +1051,30 @@ std::vector<CandidateRecord> Database::recent_failures(int64_t campaign_id, int 
   return result;
 }
 
+// ---- small campaign state in meta (no schema change) -------------------------
+
+void Database::set_meta(const std::string& key, const std::string& value) {
+  impl_->prepare("INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)", "writing meta")
+      .bind_text(1, key)
+      .bind_text(2, value)
+      .run();
+}
+
+std::optional<std::string> Database::meta(const std::string& key) const {
+  Statement query = impl_->prepare("SELECT value FROM meta WHERE key = ?1", "reading meta");
+  query.bind_text(1, key);
+  if (!query.step()) return std::nullopt;
+  return query.text(0);
+}
+
+void Database::add_duplicate_skipped(int64_t campaign_id, const std::string& meta_key,
+                                     const std::string& meta_value) {
+  Transaction transaction(*impl_, true, "counting a skipped duplicate");
+  add_duplicate_skipped(campaign_id);
+  set_meta(meta_key, meta_value);
+  transaction.commit();
+}
+
 #undef RATCHET_SQL_NOW
 #undef RATCHET_CAMPAIGN_COLUMNS
 #undef RATCHET_CANDIDATE_COLUMNS

@@ -208,6 +208,15 @@ class Database {
 
   const std::filesystem::path& path() const { return path_; }
 
+  // ---- small campaign state (the meta table; no schema change) ----
+  // A campaign's search position, e.g. "campaign.7.step", kept as text.
+  void set_meta(const std::string& key, const std::string& value);
+  std::optional<std::string> meta(const std::string& key) const;
+  // add_duplicate_skipped and set_meta in one transaction: a duplicate and
+  // the search position that produced it are recorded together or not at all.
+  void add_duplicate_skipped(int64_t campaign_id, const std::string& meta_key,
+                             const std::string& meta_value);
+
  private:
   Database(sqlite3* db, std::filesystem::path path);
   sqlite3* db_ = nullptr;

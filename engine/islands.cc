@@ -63,9 +63,14 @@ void Islands::migrate() {
 }
 
 ParentChoice Islands::select(std::mt19937_64& rng) {
-  ParentChoice choice;
-  choice.island = next_island_;
+  ParentChoice choice = select(rng, next_island_);
   next_island_ = (next_island_ + 1) % count();
+  return choice;
+}
+
+ParentChoice Islands::select(std::mt19937_64& rng, int64_t turn) {
+  ParentChoice choice;
+  choice.island = static_cast<int>(((turn % count()) + count()) % count());
   const Population& population = populations_[choice.island];
   const auto elites = archives_[choice.island].elites();
 
@@ -117,6 +122,26 @@ const CandidateRecord* Islands::highest() const {
     if (candidate && (!best || candidate->speedup() > best->speedup())) best = candidate;
   }
   return best;
+}
+
+std::vector<const CandidateRecord*> Islands::top(int n) const {
+  std::vector<const CandidateRecord*> all;
+  for (const auto& population : populations_) {
+    for (const auto& member : population.members()) {
+      if (member->proposer != "baseline") all.push_back(member.get());
+    }
+  }
+  std::sort(all.begin(), all.end(), [](const CandidateRecord* a, const CandidateRecord* b) {
+    double sa = a->speedup().value_or(0), sb = b->speedup().value_or(0);
+    return sa != sb ? sa > sb : a->id < b->id;
+  });
+  all.erase(std::unique(all.begin(), all.end(),
+                        [](const CandidateRecord* a, const CandidateRecord* b) {
+                          return a->id == b->id;
+                        }),
+            all.end());
+  if (all.size() > static_cast<size_t>(std::max(n, 0))) all.resize(static_cast<size_t>(std::max(n, 0)));
+  return all;
 }
 
 size_t Islands::archive_cells(int island) const { return archives_[island].cells_filled(); }

@@ -50,11 +50,17 @@ class Islands {
   // (CandidateRecord::island). Only evaluated candidates become members.
   void add(const CandidateRecord& candidate);
 
+  // The step's island is `turn` modulo the island count; the overload
+  // without a turn takes the islands round-robin.
+  ParentChoice select(std::mt19937_64& rng, int64_t turn);
   ParentChoice select(std::mt19937_64& rng);
 
   double fitness(const CandidateRecord& candidate) const;
   const CandidateRecord* best() const;     // interval above 1 + min_effect
   const CandidateRecord* highest() const;  // highest speedup
+  // Up to `n` distinct candidates (not the baseline) of all islands, highest
+  // speedup first (ties: lowest id first).
+  std::vector<const CandidateRecord*> top(int n) const;
   size_t archive_cells(int island) const;
   int count() const { return static_cast<int>(populations_.size()); }
   const Population& island(int index) const { return populations_[index]; }

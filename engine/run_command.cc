@@ -74,6 +74,22 @@ void print_summary(const CampaignConfig& config, const CampaignOutcome& outcome,
     }
     std::cout << "\n";
   }
+  if (outcome.confirmed.size() > 1) {
+    std::cout << "  confirmed ranking (re-measured after the search):\n";
+    int rank = 0;
+    for (const ConfirmedElite& elite : outcome.confirmed) {
+      const nlohmann::json& c = elite.confirmation;
+      if (c.value("status", "") == "ok") {
+        std::cout << fmt::format("    {}. #{} {:.3f}x [{:.3f}, {:.3f}] (search: {})\n", ++rank,
+                                 elite.candidate.id, c.value("speedup", 0.0),
+                                 c.value("ci_low", 0.0), c.value("ci_high", 0.0),
+                                 format_speedup(elite.candidate));
+      } else {
+        std::cout << fmt::format("    -. #{} not confirmed: {}\n", elite.candidate.id,
+                                 c.value("summary", ""));
+      }
+    }
+  }
 }
 
 int run(const RunOptions& options) {
