@@ -274,17 +274,25 @@ bool Campaign::is_known_program(CandidateRecord& candidate, int64_t step) {
 std::optional<CandidateRecord> Campaign::propose_one(int64_t step) {
   std::mt19937_64 rng = step_rng(step);
   // 1. Select: a parent from the step's island (exploit, explore or diversify).
+  std::shared_ptr<const CandidateRecord> parent_record;
+  std::vector<std::shared_ptr<const CandidateRecord>> inspiration_records;
+  std::vector<const CandidateRecord*> inspirations;
   ParentChoice choice;
   {
     std::lock_guard lock(mutex_);
     choice = islands_.select(rng, step);
+    parent_record = load(choice.parent);
+    for (int64_t id : choice.inspirations) {
+      inspiration_records.push_back(load(id));
+      inspirations.push_back(inspiration_records.back().get());
+    }
   }
-  const CandidateRecord& parent = *choice.parent;  // records never move or die
+  const CandidateRecord& parent = *parent_record;
   // 2. Propose: an edit from a proposer drawn by weight (may wait on an LLM).
   Database* evidence = proposal_db_ ? &*proposal_db_ : &db_;
   std::optional<Proposal> proposal =
       pick_proposer(proposers_, rng)
-          .propose({task_, parent, rng, evidence, campaign_id_, choice.inspirations});
+          .propose({task_, parent, rng, evidence, campaign_id_, inspirations});
   if (!proposal) return std::nullopt;
   CandidateRecord candidate;
   candidate.campaign_id = campaign_id_;
@@ -319,6 +327,22 @@ std::optional<CandidateRecord> Campaign::propose_one(int64_t step) {
   db_.insert_candidate(candidate);
   link_llm_call(*proposal, candidate);
   return candidate;
+}
+
+std::shared_ptr<const CandidateRecord> Campaign::load(int64_t id) {
+  constexpr size_t kKept = 64;  // tournaments keep picking the same few
+  if (auto it = loaded_.find(id); it != loaded_.end()) return it->second;
+  std::optional<CandidateRecord> record = db_.candidate(id);
+  if (!record) runtime_error(fmt::format("candidate #{} is in the islands but not in {}", id,
+                                         db_.path().string()));
+  if (loaded_.size() >= kKept) {  // drop the lowest id but the baseline's
+    auto victim = loaded_.begin();
+    if (baseline_ && victim->first == baseline_->id) ++victim;
+    loaded_.erase(victim);
+  }
+  auto shared = std::make_shared<const CandidateRecord>(std::move(*record));
+  loaded_[id] = shared;
+  return shared;
 }
 
 // Stage 1: steps until one yields a candidate to evaluate, or the budget ends.
@@ -371,19 +395,18 @@ void Campaign::learn(Work& work) {
 // next fastest elites are measured again, with more pairs, before they are
 // reported, and ranked by the re-measurement.
 std::vector<ConfirmedElite> Campaign::confirm_elites() {
-  std::vector<const CandidateRecord*> chosen;
-  if (const CandidateRecord* best = islands_.best()) chosen.push_back(best);
-  for (const CandidateRecord* elite : islands_.top(config_.search.confirm_top)) {
+  std::vector<int64_t> chosen;
+  if (const Member* best = islands_.best()) chosen.push_back(best->id);
+  for (const Member& elite : islands_.top(config_.search.confirm_top)) {
     if (static_cast<int>(chosen.size()) >= std::max(config_.search.confirm_top, 1)) break;
-    if (std::find(chosen.begin(), chosen.end(), elite) == chosen.end() &&
-        elite->speedup().value_or(0) > 1.0) {
-      chosen.push_back(elite);
+    if (std::find(chosen.begin(), chosen.end(), elite.id) == chosen.end() && elite.speedup > 1.0) {
+      chosen.push_back(elite.id);
     }
   }
   std::vector<ConfirmedElite> confirmed;
   for (size_t i = 0; i < chosen.size(); ++i) {
     if (stop_) break;
-    ConfirmedElite elite{*chosen[i], nullptr};
+    ConfirmedElite elite{*load(chosen[i]), nullptr};
     progress_.note(fmt::format("confirming candidate #{} at higher precision ({}/{})",
                                elite.candidate.id, i + 1, chosen.size()));
     Evaluation evaluation = evaluator_.confirm(
@@ -458,7 +481,7 @@ CampaignOutcome Campaign::run() {
   outcome.interrupted = stop_.load();
   outcome.exhausted = exhausted_;
   outcome.stop_reason = proposer_stop_reason();
-  if (const CandidateRecord* best = islands_.best()) outcome.best = *best;
+  if (const Member* best = islands_.best()) outcome.best = *load(best->id);
   if (!outcome.interrupted) outcome.confirmed = confirm_elites();
   for (const auto& elite : outcome.confirmed) {
     if (outcome.best && elite.candidate.id == outcome.best->id) {
@@ -466,7 +489,7 @@ CampaignOutcome Campaign::run() {
       outcome.confirmation = elite.confirmation;
     }
   }
-  if (const CandidateRecord* highest = islands_.highest()) outcome.highest = *highest;
+  if (const Member* highest = islands_.highest()) outcome.highest = *load(highest->id);
   outcome.baseline = baseline_;
   outcome.counts = progress_.counts();
   outcome.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();

@@ -23,6 +23,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -100,6 +101,10 @@ class Campaign {
   std::string proposer_stop_reason() const;
   void resume_from_database(const CampaignRecord& record);
   std::vector<ConfirmedElite> confirm_elites();
+  // A candidate chosen as parent or inspiration, from the database (the
+  // islands hold ids and scores only); the last few are kept. Caller holds
+  // mutex_.
+  std::shared_ptr<const CandidateRecord> load(int64_t id);
   std::mt19937_64 step_rng(int64_t step) const;
   uint64_t evaluation_seed(int64_t step) const;
   std::string step_key() const;
@@ -120,6 +125,7 @@ class Campaign {
   // a slow LLM answer never holds the lock that recording needs.
   std::optional<Database> proposal_db_;
 
+  std::map<int64_t, std::shared_ptr<const CandidateRecord>> loaded_;
   std::vector<Gene> genes_;
   Islands islands_{config_.search, config_.benchmark.min_effect};
   int64_t campaign_id_ = 0;

@@ -14,7 +14,7 @@ std::string format_speedup(const CandidateRecord& candidate) {
 Progress::Progress(std::ostream& out, bool live, int64_t budget)
     : out_(out), live_(live), budget_(budget) {}
 
-std::string Progress::status_line(const CandidateRecord* best) const {
+std::string Progress::status_line(const Member* best) const {
   double elapsed =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
   int64_t done_now = counts_.done - std::max<int64_t>(done_at_start_, 0);
@@ -31,7 +31,7 @@ void Progress::draw() {
   out_ << "\r\033[K" << last_line_ << std::flush;
 }
 
-void Progress::candidate_finished(const CandidateRecord& candidate, const CandidateRecord* best) {
+void Progress::candidate_finished(const CandidateRecord& candidate, const Member* best) {
   if (done_at_start_ < 0) done_at_start_ = counts_.done;
   ++counts_.done;
   switch (candidate.status) {

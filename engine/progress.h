@@ -8,6 +8,7 @@
 #include <string>
 
 #include "engine/database.h"
+#include "engine/member.h"
 
 namespace ratchet {
 
@@ -25,7 +26,7 @@ class Progress {
   Progress(std::ostream& out, bool live, int64_t budget);
 
   // `best`: the campaign's best so far (nullptr when none beats the baseline).
-  void candidate_finished(const CandidateRecord& candidate, const CandidateRecord* best);
+  void candidate_finished(const CandidateRecord& candidate, const Member* best);
   void duplicate_skipped();
   // A line of its own (the live line is redrawn after it).
   void note(const std::string& line);
@@ -35,7 +36,7 @@ class Progress {
   void set_counts(const ProgressCounts& counts) { counts_ = counts; }
 
  private:
-  std::string status_line(const CandidateRecord* best) const;
+  std::string status_line(const Member* best) const;
   void draw();
 
   std::ostream& out_;
