@@ -489,6 +489,19 @@ CampaignOutcome Campaign::run() {
       outcome.confirmation = elite.confirmation;
     }
   }
+  outcome.pareto_front = islands_.pareto_front();
+  if (!outcome.pareto_front.empty()) {
+    nlohmann::json front = nlohmann::json::array();
+    for (const Member& member : outcome.pareto_front) {
+      nlohmann::json objectives = nlohmann::json::object();
+      for (size_t i = 0; i < config_.search.pareto.size(); ++i) {
+        const auto& [name, maximize] = config_.search.pareto[i];
+        objectives[name] = maximize ? member.objectives[i] : -member.objectives[i];
+      }
+      front.push_back({{"id", member.id}, {"objectives", objectives}});
+    }
+    db_.set_meta(fmt::format("campaign.{}.pareto", campaign_id_), front.dump());
+  }
   if (const Member* highest = islands_.highest()) outcome.highest = *load(highest->id);
   outcome.baseline = baseline_;
   outcome.counts = progress_.counts();

@@ -57,6 +57,9 @@ struct CampaignOutcome {
   // The top elites re-measured, ranked by their confirmed speedup (failed
   // confirmations last).
   std::vector<ConfirmedElite> confirmed;
+  // Objective "pareto": the non-dominated candidates over search.pareto
+  // (objectives signed so that larger is better), by id.
+  std::vector<Member> pareto_front;
   std::optional<CandidateRecord> highest;  // highest speedup, confident or not
   std::optional<CandidateRecord> baseline;
   ProgressCounts counts;

@@ -31,6 +31,12 @@ void Islands::add(const CandidateRecord& candidate) {
   if (candidate.status != CandidateStatus::evaluated) return;
   Member member = populations_[0].member_of(candidate);
   member.cell = archives_[0].cell_index(candidate);
+  if (settings_.objective == "pareto") {
+    for (const auto& [name, maximize] : settings_.pareto) {
+      double value = feature_value(candidate, name);
+      member.objectives.push_back(maximize ? value : -value);
+    }
+  }
   if (member.baseline) {
     for (int i = 0; i < count(); ++i) add_to(i, member);
     baseline_ = member.id;
@@ -78,8 +84,13 @@ ParentChoice Islands::select(std::mt19937_64& rng, int64_t turn) {
   } else {
     double total = settings_.exploitation + settings_.exploration + settings_.diversity;
     double x = std::uniform_real_distribution<double>(0, total > 0 ? total : 1)(rng);
+    const auto front = population.front();
+    bool exploit = x >= settings_.diversity + settings_.exploration;
     if (x < settings_.diversity && !elites.empty()) {
       choice.parent = elites[std::uniform_int_distribution<size_t>(0, elites.size() - 1)(rng)]->id;
+    } else if (exploit && !front.empty()) {
+      // Pareto: any non-dominated candidate is as good a parent as another.
+      choice.parent = front[std::uniform_int_distribution<size_t>(0, front.size() - 1)(rng)]->id;
     } else {
       SearchConfig move;
       move.tournament_size = settings_.tournament_size;
@@ -138,6 +149,22 @@ std::vector<Member> Islands::top(int n) const {
             all.end());
   if (all.size() > static_cast<size_t>(std::max(n, 0))) all.resize(static_cast<size_t>(std::max(n, 0)));
   return all;
+}
+
+std::vector<Member> Islands::pareto_front() const {
+  std::vector<Member> front;
+  for (const auto& population : populations_) {
+    for (const Member* member : population.front()) {
+      if (std::any_of(front.begin(), front.end(),
+                      [&](const Member& m) { return m.id == member->id || dominates(m, *member); })) {
+        continue;
+      }
+      std::erase_if(front, [&](const Member& m) { return dominates(*member, m); });
+      front.push_back(*member);
+    }
+  }
+  std::sort(front.begin(), front.end(), [](const Member& a, const Member& b) { return a.id < b.id; });
+  return front;
 }
 
 size_t Islands::archive_cells(int island) const { return archives_[island].cells_filled(); }

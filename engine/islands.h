@@ -62,6 +62,9 @@ class Islands {
   // Up to `n` distinct candidates (not the baseline) of all islands, highest
   // speedup first (ties: lowest id first).
   std::vector<Member> top(int n) const;
+  // The non-dominated candidates of all islands together (objective
+  // "pareto"), by id; empty otherwise.
+  std::vector<Member> pareto_front() const;
   size_t archive_cells(int island) const;
   int count() const { return static_cast<int>(populations_.size()); }
   const Population& island(int index) const { return populations_[index]; }

@@ -46,6 +46,27 @@ void Population::add(const Member& member) {
   // measurement of an equally fast program does not take the title.
   double bar = (best_ >= 0 ? members_[best_].speedup : 1.0) * (1.0 + min_effect_);
   if (!m.baseline && m.ci_low > bar) best_ = added;
+  if (m.objectives.empty()) return;
+  for (int64_t i : front_) {
+    if (dominates(members_[i], m)) return;
+  }
+  std::erase_if(front_, [&](int64_t i) { return dominates(m, members_[i]); });
+  front_.push_back(added);
+}
+
+bool dominates(const Member& a, const Member& b) {
+  bool better = false;
+  for (size_t i = 0; i < a.objectives.size() && i < b.objectives.size(); ++i) {
+    if (a.objectives[i] < b.objectives[i]) return false;
+    if (a.objectives[i] > b.objectives[i]) better = true;
+  }
+  return better;
+}
+
+std::vector<const Member*> Population::front() const {
+  std::vector<const Member*> out;
+  for (int64_t i : front_) out.push_back(&members_[i]);
+  return out;
 }
 
 const Member& Population::select_parent(const SearchConfig& search, std::mt19937_64& rng) const {

@@ -60,6 +60,12 @@ class Population {
   // Highest fitness (the tournament's measure); nullptr when empty.
   const Member* fittest() const { return at(fittest_); }
 
+  // The members no other member dominates over their objectives (Pareto),
+  // in the order they joined the front; empty when members carry none. A
+  // dominates B when it is at least as good in every objective and better
+  // in one (objectives are signed so that larger is better).
+  std::vector<const Member*> front() const;
+
   // All members, in the order they were added (for archives and migration).
   const std::vector<Member>& members() const { return members_; }
   bool contains(int64_t id) const;
@@ -75,6 +81,10 @@ class Population {
   int64_t highest_ = -1;
   int64_t fittest_ = -1;
   std::vector<Member> members_;
+  std::vector<int64_t> front_;  // indexes into members_
 };
+
+// True when `a` dominates `b` (see Population::front).
+bool dominates(const Member& a, const Member& b);
 
 }  // namespace ratchet

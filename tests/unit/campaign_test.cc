@@ -343,3 +343,35 @@ TEST_CASE("campaign: a stop request with candidates in flight leaves them pendin
   CHECK(db.candidates(first.campaign_id).size() == 31);
   CHECK(db_pending(db, first.campaign_id) == 0);
 }
+
+TEST_CASE("campaign: a Pareto objective reports the non-dominated candidates") {
+  Fixture f;
+  f.config.search.objective = "pareto";
+  f.config.search.pareto = {{"speedup", true}, {"flag_count", false}};
+  f.config.max_evals = 30;
+  Database db = Database::open(f.dir.path() / "pareto.db", true);
+  InstantEvaluator evaluator;
+  CampaignOutcome outcome = f.run(db, evaluator, false);
+  REQUIRE_FALSE(outcome.pareto_front.empty());
+  std::vector<CandidateRecord> evaluated;
+  for (const auto& c : db.candidates(outcome.campaign_id)) {
+    if (c.status == CandidateStatus::evaluated) evaluated.push_back(c);
+  }
+  auto speed = [](const CandidateRecord& c) { return c.speedup().value_or(0); };
+  auto flags = [](const CandidateRecord& c) { return c.program.flags.size(); };
+  std::set<int64_t> expected;  // brute force over the database
+  for (const auto& a : evaluated) {
+    bool dominated = false;
+    for (const auto& b : evaluated) {
+      dominated |= speed(b) >= speed(a) && flags(b) <= flags(a) &&
+                   (speed(b) > speed(a) || flags(b) < flags(a));
+    }
+    if (!dominated) expected.insert(a.id);
+  }
+  std::set<int64_t> front;
+  for (const Member& member : outcome.pareto_front) front.insert(member.id);
+  CHECK(front == expected);
+  auto stored = nlohmann::json::parse(
+      db.meta("campaign." + std::to_string(outcome.campaign_id) + ".pareto").value());
+  CHECK(stored.size() == front.size());
+}

@@ -155,3 +155,41 @@ TEST_CASE("islands: inspirations are the fittest and archive elites, never the p
     CHECK(ids.size() == choice.inspirations.size());
   }
 }
+
+TEST_CASE("islands: a Pareto objective keeps the non-dominated candidates as elites") {
+  SearchConfig settings;
+  settings.objective = "pareto";
+  settings.pareto = {{"speedup", true}, {"code_size", false}};
+  settings.exploitation = 1.0;
+  settings.exploration = settings.diversity = 0.0;
+  Islands islands(settings, 0.0);
+  islands.add(candidate(1, 1.0, 0, 1, 500, "baseline"));
+  islands.add(candidate(2, 1.3, 0, 1, 900));  // faster, larger: on the front
+  islands.add(candidate(3, 0.9, 0, 1, 600));  // slower and larger than the baseline
+  islands.add(candidate(4, 1.1, 0, 1, 300));  // faster and smaller: beats the baseline
+  islands.add(candidate(5, 1.3, 0, 1, 900));  // the same as #2: neither dominates
+  std::set<int64_t> front;
+  for (const Member& member : islands.pareto_front()) front.insert(member.id);
+  CHECK(front == std::set<int64_t>{2, 4, 5});
+  std::mt19937_64 rng(2);
+  std::set<int64_t> parents;
+  for (int i = 0; i < 200; ++i) parents.insert(islands.select(rng).parent);
+  CHECK(parents == front);  // exploitation draws from the front only
+  // A weighted objective keeps no front.
+  Islands weighted(SearchConfig{}, 0.0);
+  weighted.add(candidate(1, 1.0, 0, 1, 500, "baseline"));
+  CHECK(weighted.pareto_front().empty());
+}
+
+TEST_CASE("population: dominance needs one strictly better objective") {
+  Member a, b;
+  a.objectives = {1.0, -500};
+  b.objectives = {1.0, -500};
+  CHECK_FALSE(dominates(a, b));
+  b.objectives = {1.0, -600};
+  CHECK(dominates(a, b));
+  CHECK_FALSE(dominates(b, a));
+  b.objectives = {1.2, -600};
+  CHECK_FALSE(dominates(a, b));
+  CHECK_FALSE(dominates(b, a));
+}
