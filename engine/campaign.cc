@@ -199,10 +199,12 @@ void Campaign::resume_from_database(const CampaignRecord& record) {
 }
 
 // LLM hook: the llm_calls row of a proposal names the candidate it became.
+// Also refreshes the LLM spend on the progress line.
 void Campaign::link_llm_call(const Proposal& proposal, const CandidateRecord& candidate) {
-  if (proposal.llm_call_id && candidate.id != 0) {
-    db_.set_llm_call_candidate(*proposal.llm_call_id, candidate.id);
-  }
+  if (!proposal.llm_call_id) return;
+  if (candidate.id != 0) db_.set_llm_call_candidate(*proposal.llm_call_id, candidate.id);
+  LlmUsage usage = db_.llm_usage(campaign_id_);
+  progress_.set_llm_spend(usage.calls, usage.tokens_in + usage.tokens_out, usage.cost_usd);
 }
 
 // LLM hook: a proposer may end the campaign (budget spent, endpoints down).
@@ -320,6 +322,7 @@ std::optional<CandidateRecord> Campaign::propose_one(int64_t step) {
   // 4. Dedupe: the same program is never built twice.
   if (is_known_program(candidate, step)) {
     exhausted_ = ++consecutive_duplicates_ >= kMaxConsecutiveDuplicates;
+    link_llm_call(*proposal, candidate);  // no candidate; the spend still counts
     return std::nullopt;
   }
   consecutive_duplicates_ = 0;
@@ -382,7 +385,7 @@ void Campaign::evaluate(Work& work) {
 // Stage 4 (serial, in order): record the evaluation and learn from it.
 void Campaign::learn(Work& work) {
   std::lock_guard lock(mutex_);
-  --in_flight_;
+  progress_.set_in_flight(--in_flight_);
   // Interrupted mid-stage: the result is not the candidate's fault. Leave it
   // pending; --resume evaluates it again.
   if (stop_) return;

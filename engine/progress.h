@@ -32,6 +32,11 @@ class Progress {
   void note(const std::string& line);
   void finish();
 
+  // LLM spend of the campaign so far (shown once there was a call).
+  void set_llm_spend(int64_t calls, int64_t tokens, double cost_usd);
+  // Candidates proposed and not yet recorded (the pipeline's depth).
+  void set_in_flight(int64_t in_flight) { in_flight_ = in_flight; }
+
   const ProgressCounts& counts() const { return counts_; }
   void set_counts(const ProgressCounts& counts) { counts_ = counts; }
 
@@ -46,6 +51,10 @@ class Progress {
   int64_t done_at_start_ = -1;
   std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
   std::string last_line_;
+  int64_t llm_calls_ = 0;
+  int64_t llm_tokens_ = 0;
+  double llm_cost_ = 0;
+  int64_t in_flight_ = 0;
 };
 
 // "1.423x [1.380, 1.451]" from a candidate's metrics, or "-" without them.
