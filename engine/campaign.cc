@@ -155,13 +155,25 @@ void Campaign::start(bool resume, const nlohmann::json& environment) {
 // continues after the last step recorded.
 void Campaign::resume_from_database(const CampaignRecord& record) {
   campaign_id_ = record.id;
-  std::vector<CandidateRecord> candidates = db_.candidates(campaign_id_);
   int64_t last_step = 0;
   bool steps_known = true;
   if (auto stored = db_.meta(step_key())) last_step = std::stoll(*stored);
   ProgressCounts counts;
   counts.duplicates = record.duplicates_skipped;
-  for (auto& candidate : candidates) {
+  int64_t seen = 0;
+  auto count = [&](const CandidateRecord& candidate) {
+    if (candidate.proposer == "baseline") return;
+    ++counts.done;
+    if (candidate.status == CandidateStatus::build_failed) ++counts.build_failed;
+    if (candidate.status == CandidateStatus::verify_failed) ++counts.verify_failed;
+    if (candidate.status == CandidateStatus::benchmark_failed) ++counts.benchmark_failed;
+    if (candidate.status == CandidateStatus::refused) ++counts.refused;
+  };
+  // Streamed: only the pending candidates are held (they were in flight, so
+  // every candidate learned from comes before them; stage 4 is in order).
+  std::vector<CandidateRecord> pending;
+  db_.for_each_candidate(campaign_id_, [&](CandidateRecord&& candidate) {
+    ++seen;
     if (candidate.proposer == "baseline") {
       baseline_ = candidate;
     } else {
@@ -170,29 +182,26 @@ void Campaign::resume_from_database(const CampaignRecord& record) {
       last_step = std::max(last_step, step);
     }
     if (candidate.status == CandidateStatus::pending) {
-      progress_.note(fmt::format("resuming: re-evaluating candidate #{} left pending",
-                                 candidate.id));
-      Work work{candidate, step_of(candidate), {}, {}};
-      build(work);
-      evaluate(work);
-      if (stop_) return;
-      record_evaluation(work.candidate, work.evaluation);
-      candidate = std::move(work.candidate);
+      pending.push_back(std::move(candidate));
+      return;
     }
-    if (candidate.proposer != "baseline") {
-      ++counts.done;
-      if (candidate.status == CandidateStatus::build_failed) ++counts.build_failed;
-      if (candidate.status == CandidateStatus::verify_failed) ++counts.verify_failed;
-      if (candidate.status == CandidateStatus::benchmark_failed) ++counts.benchmark_failed;
-      if (candidate.status == CandidateStatus::refused) ++counts.refused;
-    }
+    count(candidate);
     islands_.add(candidate);
-  }
+  });
   if (!baseline_) runtime_error(fmt::format("campaign #{} has no baseline candidate", record.id));
+  for (auto& candidate : pending) {
+    progress_.note(fmt::format("resuming: re-evaluating candidate #{} left pending",
+                               candidate.id));
+    Work work{candidate, step_of(candidate), {}, {}};
+    build(work);
+    evaluate(work);
+    if (stop_) break;
+    record_evaluation(work.candidate, work.evaluation);
+    count(work.candidate);
+    islands_.add(work.candidate);
+  }
   // An older database without steps: a fresh stream past every candidate.
-  next_step_ = steps_known ? last_step + 1
-                           : std::max<int64_t>(last_step, static_cast<int64_t>(candidates.size())) +
-                                 1'000'000;
+  next_step_ = steps_known ? last_step + 1 : std::max(last_step, seen) + 1'000'000;
   progress_.set_counts(counts);
   progress_.note(fmt::format("resumed campaign '{}' (#{}): {} candidates so far, continuing at "
                              "step {}", record.name, record.id, counts.done, next_step_));

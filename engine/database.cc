@@ -1075,6 +1075,17 @@ void Database::add_duplicate_skipped(int64_t campaign_id, const std::string& met
   transaction.commit();
 }
 
+void Database::for_each_candidate(int64_t campaign_id,
+                                  const std::function<void(CandidateRecord&&)>& visit) const {
+  Statement query = impl_->prepare(
+      "SELECT " RATCHET_CANDIDATE_COLUMNS " FROM candidates c WHERE c.campaign_id = ?1 "
+      "ORDER BY c.id",
+      "streaming candidates");
+  query.bind_int(1, campaign_id);
+  BlobCache blobs;  // candidates of one task share most of their files
+  while (query.step()) visit(impl_->read_candidate(query, blobs));
+}
+
 #undef RATCHET_SQL_NOW
 #undef RATCHET_CAMPAIGN_COLUMNS
 #undef RATCHET_CANDIDATE_COLUMNS

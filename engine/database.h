@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -216,6 +217,10 @@ class Database {
   // the search position that produced it are recorded together or not at all.
   void add_duplicate_skipped(int64_t campaign_id, const std::string& meta_key,
                              const std::string& meta_value);
+  // The campaign's candidates in id order, one at a time (candidates() holds
+  // them all at once). `visit` must not write to this connection.
+  void for_each_candidate(int64_t campaign_id,
+                          const std::function<void(CandidateRecord&&)>& visit) const;
 
  private:
   Database(sqlite3* db, std::filesystem::path path);
