@@ -1,9 +1,15 @@
 #include "engine/campaign.h"
 
+#include <algorithm>
 #include <fmt/format.h>
+#include <tbb/global_control.h>
+#include <tbb/parallel_pipeline.h>
+#include <tbb/task_arena.h>
 
 #include "common/hash.h"
+#include "evaluators/builder.h"
 #include "rewriters/apply_edit.h"
+#include "rewriters/semantic_hash.h"
 
 namespace ratchet {
 
@@ -13,6 +19,18 @@ namespace {
 // space reachable from the population is taken as exhausted.
 constexpr int64_t kMaxConsecutiveDuplicates = 500;
 
+// Streams of evaluation seeds apart from the steps': the baseline's A/A
+// test and the re-measurement of elites.
+constexpr int64_t kBaselineStream = 0;
+constexpr int64_t kConfirmStream = -1;
+
+uint64_t splitmix64(uint64_t x) {
+  x += 0x9e3779b97f4a7c15ULL;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+  return x ^ (x >> 31);
+}
+
 CandidateStatus status_of(const Evaluation& evaluation) {
   if (evaluation.build.status != StageStatus::ok) return CandidateStatus::build_failed;
   if (evaluation.verify.status != StageStatus::ok) return CandidateStatus::verify_failed;
@@ -21,7 +39,8 @@ CandidateStatus status_of(const Evaluation& evaluation) {
 }
 
 // How the AST-aware rewriters parse this task's files: its language, fixed
-// flags and the program's flags; text edits are re-parsed too.
+// flags and the program's flags; text edits are re-parsed too. IR edits lower
+// a file with the task's compiler, in the sandbox.
 RewriteContext rewrite_context(const Task& task, const Program& program) {
   RewriteContext context;
   context.language = task.language;
@@ -30,7 +49,16 @@ RewriteContext rewrite_context(const Task& task, const Program& program) {
   context.compiler = task.compiler;
   context.directory = task.dir;
   context.validate = true;
+  context.lower_to_ir = [&task](const Program& p, const std::string& file) {
+    return lower_to_ir(task, p, file);
+  };
   return context;
+}
+
+// The candidates' program_hash: their token streams and flags, so programs
+// that differ only in comments or layout are one program (never built twice).
+std::string dedupe_hash(const Task& task, const Program& program) {
+  return semantic_hash(program, rewrite_context(task, program));
 }
 
 nlohmann::json stage_artifact(const StageResult& stage) {
@@ -41,7 +69,21 @@ nlohmann::json stage_artifact(const StageResult& stage) {
   return json;
 }
 
+// The search step stored with a candidate (artifacts.search.step), or 0.
+int64_t step_of(const CandidateRecord& candidate) {
+  auto search = candidate.artifacts.find("search");
+  if (search == candidate.artifacts.end() || !search->is_object()) return 0;
+  return search->value("step", int64_t{0});
+}
+
 }  // namespace
+
+struct Campaign::Work {
+  CandidateRecord candidate;
+  int64_t step = 0;
+  BuiltProgram built;
+  Evaluation evaluation;
+};
 
 Campaign::Campaign(const CampaignConfig& config, const Task& task, Database& db,
                    Evaluator& evaluator, std::vector<WeightedProposer> proposers,
@@ -53,8 +95,24 @@ Campaign::Campaign(const CampaignConfig& config, const Task& task, Database& db,
       proposers_(std::move(proposers)),
       progress_(progress),
       stop_(stop),
-      genes_(flag_genes(compiler_family(task.compiler), task.allows_unsafe_math())),
-      rng_(config.seed) {}
+      genes_(flag_genes(compiler_family(task.compiler), task.allows_unsafe_math())) {}
+
+Campaign::~Campaign() = default;
+
+// Step k's generator depends on the seed and k only, so a resumed campaign
+// draws at step k what the uninterrupted one would have drawn.
+std::mt19937_64 Campaign::step_rng(int64_t step) const {
+  uint64_t k = static_cast<uint64_t>(step);
+  std::seed_seq seq{static_cast<uint32_t>(config_.seed), static_cast<uint32_t>(config_.seed >> 32),
+                    static_cast<uint32_t>(k), static_cast<uint32_t>(k >> 32)};
+  return std::mt19937_64(seq);
+}
+
+uint64_t Campaign::evaluation_seed(int64_t step) const {
+  return splitmix64(config_.seed ^ splitmix64(static_cast<uint64_t>(step) ^ 0x5bd1e995ULL));
+}
+
+std::string Campaign::step_key() const { return fmt::format("campaign.{}.step", campaign_id_); }
 
 void Campaign::start(bool resume, const nlohmann::json& environment) {
   start_ = std::chrono::steady_clock::now();
@@ -84,12 +142,12 @@ void Campaign::start(bool resume, const nlohmann::json& environment) {
   baseline.campaign_id = campaign_id_;
   baseline.program = task_.baseline();
   baseline.program.flags = canonical_flags(baseline.program.flags, genes_);
-  baseline.program_hash = program_hash(baseline.program);
+  baseline.program_hash = dedupe_hash(task_, baseline.program);
   baseline.proposer = "baseline";
   db_.insert_candidate(baseline);
   progress_.note(fmt::format("campaign '{}' (#{}) on task '{}': measuring the baseline against "
                              "itself (noise floor)", config_.name, campaign_id_, task_.name));
-  Evaluation evaluation = evaluator_.evaluate_baseline(rng_());
+  Evaluation evaluation = evaluator_.evaluate_baseline(evaluation_seed(kBaselineStream));
   baseline.status = status_of(evaluation);
   baseline.build = evaluation.build.status;
   baseline.verify = evaluation.verify.status;
@@ -104,41 +162,70 @@ void Campaign::start(bool resume, const nlohmann::json& environment) {
                              evaluation.benchmark.summary));
 }
 
+// Rebuilds the islands by adding every candidate again in id order (the
+// order stage 4 added them), evaluating those left pending on the way, and
+// continues after the last step recorded.
 void Campaign::resume_from_database(const CampaignRecord& record) {
   campaign_id_ = record.id;
-  // A different stream from the first run's, or every proposal would repeat.
-  std::vector<CandidateRecord> candidates = db_.candidates(campaign_id_);
-  rng_.seed(config_.seed ^ (0x9e3779b97f4a7c15ULL * (candidates.size() + 1)));
+  int64_t last_step = 0;
+  bool steps_known = true;
+  if (auto stored = db_.meta(step_key())) last_step = std::stoll(*stored);
   ProgressCounts counts;
   counts.duplicates = record.duplicates_skipped;
-  for (auto& candidate : candidates) {
-    if (candidate.proposer == "baseline") baseline_ = candidate;
+  int64_t seen = 0;
+  auto count = [&](const CandidateRecord& candidate) {
+    if (candidate.proposer == "baseline") return;
+    ++counts.done;
+    if (candidate.status == CandidateStatus::build_failed) ++counts.build_failed;
+    if (candidate.status == CandidateStatus::verify_failed) ++counts.verify_failed;
+    if (candidate.status == CandidateStatus::benchmark_failed) ++counts.benchmark_failed;
+    if (candidate.status == CandidateStatus::refused) ++counts.refused;
+  };
+  // Streamed: only the pending candidates are held (they were in flight, so
+  // every candidate learned from comes before them; stage 4 is in order).
+  std::vector<CandidateRecord> pending;
+  db_.for_each_candidate(campaign_id_, [&](CandidateRecord&& candidate) {
+    ++seen;
+    if (candidate.proposer == "baseline") {
+      baseline_ = candidate;
+    } else {
+      int64_t step = step_of(candidate);
+      if (step == 0) steps_known = false;  // written before steps were stored
+      last_step = std::max(last_step, step);
+    }
     if (candidate.status == CandidateStatus::pending) {
-      progress_.note(fmt::format("resuming: re-evaluating candidate #{} left pending",
-                                 candidate.id));
-      evaluate_and_record(candidate);
-      if (stop_) return;
+      pending.push_back(std::move(candidate));
+      return;
     }
-    if (candidate.proposer != "baseline") {
-      ++counts.done;
-      if (candidate.status == CandidateStatus::build_failed) ++counts.build_failed;
-      if (candidate.status == CandidateStatus::verify_failed) ++counts.verify_failed;
-      if (candidate.status == CandidateStatus::benchmark_failed) ++counts.benchmark_failed;
-      if (candidate.status == CandidateStatus::refused) ++counts.refused;
-    }
+    count(candidate);
     islands_.add(candidate);
-  }
+  });
   if (!baseline_) runtime_error(fmt::format("campaign #{} has no baseline candidate", record.id));
+  for (auto& candidate : pending) {
+    progress_.note(fmt::format("resuming: re-evaluating candidate #{} left pending",
+                               candidate.id));
+    Work work{candidate, step_of(candidate), {}, {}};
+    build(work);
+    evaluate(work);
+    if (stop_) break;
+    record_evaluation(work.candidate, work.evaluation);
+    count(work.candidate);
+    islands_.add(work.candidate);
+  }
+  // An older database without steps: a fresh stream past every candidate.
+  next_step_ = steps_known ? last_step + 1 : std::max(last_step, seen) + 1'000'000;
   progress_.set_counts(counts);
-  progress_.note(fmt::format("resumed campaign '{}' (#{}): {} candidates so far", record.name,
-                             record.id, counts.done));
+  progress_.note(fmt::format("resumed campaign '{}' (#{}): {} candidates so far, continuing at "
+                             "step {}", record.name, record.id, counts.done, next_step_));
 }
 
 // LLM hook: the llm_calls row of a proposal names the candidate it became.
+// Also refreshes the LLM spend on the progress line.
 void Campaign::link_llm_call(const Proposal& proposal, const CandidateRecord& candidate) {
-  if (proposal.llm_call_id && candidate.id != 0) {
-    db_.set_llm_call_candidate(*proposal.llm_call_id, candidate.id);
-  }
+  if (!proposal.llm_call_id) return;
+  if (candidate.id != 0) db_.set_llm_call_candidate(*proposal.llm_call_id, candidate.id);
+  LlmUsage usage = db_.llm_usage(campaign_id_);
+  progress_.set_llm_spend(usage.calls, usage.tokens_in + usage.tokens_out, usage.cost_usd);
 }
 
 // LLM hook: a proposer may end the campaign (budget spent, endpoints down).
@@ -162,11 +249,12 @@ bool Campaign::budget_left() const {
   return true;
 }
 
-void Campaign::evaluate_and_record(CandidateRecord& candidate) {
-  Evaluation evaluation = evaluator_.evaluate(candidate.program, rng_());
-  // Interrupted mid-stage: the result is not the candidate's fault. Leave it
-  // pending; --resume evaluates it again.
-  if (stop_) return;
+// Candidates in flight count against the evaluation budget already.
+bool Campaign::can_issue() const {
+  return budget_left() && progress_.counts().done + in_flight_ < config_.max_evals;
+}
+
+void Campaign::record_evaluation(CandidateRecord& candidate, const Evaluation& evaluation) {
   candidate.status = status_of(evaluation);
   candidate.build = evaluation.build.status;
   candidate.verify = evaluation.verify.status;
@@ -179,32 +267,57 @@ void Campaign::evaluate_and_record(CandidateRecord& candidate) {
   if (!evaluation.samples.empty()) db_.add_samples(candidate.id, evaluation.samples);
 }
 
+// Caller holds mutex_.
 void Campaign::record_refusal(CandidateRecord& candidate, const std::string& reason) {
   candidate.status = CandidateStatus::refused;
   candidate.build = candidate.verify = candidate.benchmark = StageStatus::skipped;
   candidate.artifacts["refusal"] = reason;
   // One row per distinct refused edit: the same bad edit is not recorded twice.
   candidate.program_hash = "refused-" + hash_hex(candidate.edit.dump());
-  if (db_.find_by_hash(campaign_id_, candidate.program_hash)) {
-    db_.add_duplicate_skipped(campaign_id_);
-    progress_.duplicate_skipped();
-    return;
-  }
+  if (is_known_program(candidate, step_of(candidate))) return;
   db_.insert_candidate(candidate);
   db_.update_candidate(candidate);
   progress_.candidate_finished(candidate, islands_.best());
 }
 
-void Campaign::step() {
-  // 1. Select: a parent from the next island (exploit, explore or diversify).
-  ParentChoice choice = islands_.select(rng_);
-  const CandidateRecord& parent = *choice.parent;
-  // 2. Propose: an edit from a proposer drawn by weight.
+// The dedupe step, before anything expensive: a program already in the
+// campaign (evaluated, in flight or refused), equal token for token, is
+// counted and skipped, with the step that proposed it, in one transaction.
+// Caller holds mutex_.
+bool Campaign::is_known_program(CandidateRecord& candidate, int64_t step) {
+  if (candidate.program_hash.empty()) candidate.program_hash = dedupe_hash(task_, candidate.program);
+  if (!db_.find_by_hash(campaign_id_, candidate.program_hash)) return false;
+  db_.add_duplicate_skipped(campaign_id_, step_key(), std::to_string(step));
+  progress_.duplicate_skipped();
+  return true;
+}
+
+// Select → propose → rewrite → dedupe → record, for one step. A candidate to
+// evaluate, or nullopt when the step ended in a refusal, a duplicate or no
+// proposal.
+std::optional<CandidateRecord> Campaign::propose_one(int64_t step) {
+  std::mt19937_64 rng = step_rng(step);
+  // 1. Select: a parent from the step's island (exploit, explore or diversify).
+  std::shared_ptr<const CandidateRecord> parent_record;
+  std::vector<std::shared_ptr<const CandidateRecord>> inspiration_records;
+  std::vector<const CandidateRecord*> inspirations;
+  ParentChoice choice;
+  {
+    std::lock_guard lock(mutex_);
+    choice = islands_.select(rng, step);
+    parent_record = load(choice.parent);
+    for (int64_t id : choice.inspirations) {
+      inspiration_records.push_back(load(id));
+      inspirations.push_back(inspiration_records.back().get());
+    }
+  }
+  const CandidateRecord& parent = *parent_record;
+  // 2. Propose: an edit from a proposer drawn by weight (may wait on an LLM).
+  Database* evidence = proposal_db_ ? &*proposal_db_ : &db_;
   std::optional<Proposal> proposal =
-      pick_proposer(proposers_, rng_)
-          .propose({task_, parent, rng_, &db_, campaign_id_, choice.inspirations});
-  if (!proposal) return;
-  if (!proposal->note.empty()) progress_.note(proposal->note);  // e.g. an endpoint failed
+      pick_proposer(proposers_, rng)
+          .propose({task_, parent, rng, evidence, campaign_id_, inspirations});
+  if (!proposal) return std::nullopt;
   CandidateRecord candidate;
   candidate.campaign_id = campaign_id_;
   candidate.parent_id = parent.id;
@@ -212,69 +325,212 @@ void Campaign::step() {
   candidate.edit = to_json(proposal->edit);
   candidate.proposer = proposal->proposer;
   candidate.model = proposal->model;
+  candidate.artifacts["search"] = {{"step", step}};
   // 3. Rewrite: the parent's program with the edit applied, or why not.
   // (An LLM answer that held no usable edit arrives already refused.)
   Result<Program> child = !proposal->refusal.empty()
                               ? Result<Program>(fail(proposal->refusal))
                               : apply_edit(parent.program, proposal->edit, genes_,
                                            rewrite_context(task_, parent.program));
+  std::lock_guard lock(mutex_);
+  if (!proposal->note.empty()) progress_.note(proposal->note);  // e.g. an endpoint failed
   if (!child) {
     candidate.program = parent.program;
     record_refusal(candidate, child.error());
-    return link_llm_call(*proposal, candidate);
+    link_llm_call(*proposal, candidate);
+    return std::nullopt;
   }
   candidate.program = std::move(*child);
   // 4. Dedupe: the same program is never built twice.
-  candidate.program_hash = program_hash(candidate.program);
-  if (db_.find_by_hash(campaign_id_, candidate.program_hash)) {
-    db_.add_duplicate_skipped(campaign_id_);
-    progress_.duplicate_skipped();
+  if (is_known_program(candidate, step)) {
     exhausted_ = ++consecutive_duplicates_ >= kMaxConsecutiveDuplicates;
-    return;
+    link_llm_call(*proposal, candidate);  // no candidate; the spend still counts
+    return std::nullopt;
   }
   consecutive_duplicates_ = 0;
-  // 5. Record: the candidate exists from now on, pending.
+  // 5. Record: the candidate exists from now on, pending, with its step.
   db_.insert_candidate(candidate);
   link_llm_call(*proposal, candidate);
-  // 6-7. Evaluate in the sandbox (build → verify → benchmark) and record.
-  evaluate_and_record(candidate);
-  if (stop_) return;
-  // 8. Learn: evaluated candidates become possible parents.
-  islands_.add(candidate);
-  progress_.candidate_finished(candidate, islands_.best());
+  return candidate;
 }
 
-// A search keeps the luckiest of many noisy measurements; the winner is
-// measured again, with more pairs, before it is reported.
-nlohmann::json Campaign::confirm_best(CandidateRecord& best) {
-  progress_.note(fmt::format("confirming the best candidate #{} at higher precision", best.id));
-  Evaluation evaluation = evaluator_.confirm(best.program, rng_());
-  if (stop_) return nullptr;
-  nlohmann::json confirmation = evaluation.metrics;
-  confirmation["status"] = evaluation.passed() ? "ok" : "failed";
-  confirmation["summary"] = evaluation.passed() ? evaluation.benchmark.summary
-                            : evaluation.verify.status != StageStatus::ok
-                                ? evaluation.verify.summary
-                                : evaluation.benchmark.summary;
-  best.metrics["confirmed"] = confirmation;
-  db_.update_candidate(best);
-  return confirmation;
+std::shared_ptr<const CandidateRecord> Campaign::load(int64_t id) {
+  constexpr size_t kKept = 64;  // tournaments keep picking the same few
+  if (auto it = loaded_.find(id); it != loaded_.end()) return it->second;
+  std::optional<CandidateRecord> record = db_.candidate(id);
+  if (!record) runtime_error(fmt::format("candidate #{} is in the islands but not in {}", id,
+                                         db_.path().string()));
+  if (loaded_.size() >= kKept) {  // drop the lowest id but the baseline's
+    auto victim = loaded_.begin();
+    if (baseline_ && victim->first == baseline_->id) ++victim;
+    loaded_.erase(victim);
+  }
+  auto shared = std::make_shared<const CandidateRecord>(std::move(*record));
+  loaded_[id] = shared;
+  return shared;
+}
+
+// Stage 1: steps until one yields a candidate to evaluate, or the budget ends.
+std::shared_ptr<Campaign::Work> Campaign::propose_next() {
+  while (true) {
+    int64_t step = 0;
+    {
+      std::lock_guard lock(mutex_);
+      if (!can_issue()) return nullptr;
+      step = next_step_++;
+    }
+    std::optional<CandidateRecord> candidate = propose_one(step);
+    if (!candidate) continue;
+    std::lock_guard lock(mutex_);
+    ++in_flight_;
+    auto work = std::make_shared<Work>();
+    work->candidate = std::move(*candidate);
+    work->step = step;
+    return work;
+  }
+}
+
+// Stage 2 (parallel): compile in the sandbox.
+void Campaign::build(Work& work) {
+  if (stop_) return;
+  work.built = evaluator_.build(work.candidate.program);
+}
+
+// Stage 3 (serial): verify and benchmark, one candidate at a time.
+void Campaign::evaluate(Work& work) {
+  if (stop_) return;
+  work.evaluation = evaluator_.evaluate_built(work.candidate.program, std::move(work.built),
+                                              evaluation_seed(work.step));
+  work.built = {};  // the build folder goes now, not when the token is recycled
+}
+
+// Stage 4 (serial, in order): record the evaluation and learn from it.
+void Campaign::learn(Work& work) {
+  std::lock_guard lock(mutex_);
+  progress_.set_in_flight(--in_flight_);
+  // Interrupted mid-stage: the result is not the candidate's fault. Leave it
+  // pending; --resume evaluates it again.
+  if (stop_) return;
+  record_evaluation(work.candidate, work.evaluation);
+  islands_.add(work.candidate);
+  progress_.candidate_finished(work.candidate, islands_.best());
+}
+
+// A search keeps the luckiest of many noisy measurements; the best and the
+// next fastest elites are measured again, with more pairs, before they are
+// reported, and ranked by the re-measurement.
+std::vector<ConfirmedElite> Campaign::confirm_elites() {
+  std::vector<int64_t> chosen;
+  if (const Member* best = islands_.best()) chosen.push_back(best->id);
+  for (const Member& elite : islands_.top(config_.search.confirm_top)) {
+    if (static_cast<int>(chosen.size()) >= std::max(config_.search.confirm_top, 1)) break;
+    if (std::find(chosen.begin(), chosen.end(), elite.id) == chosen.end() && elite.speedup > 1.0) {
+      chosen.push_back(elite.id);
+    }
+  }
+  std::vector<ConfirmedElite> confirmed;
+  for (size_t i = 0; i < chosen.size(); ++i) {
+    if (stop_) break;
+    ConfirmedElite elite{*load(chosen[i]), nullptr};
+    progress_.note(fmt::format("confirming candidate #{} at higher precision ({}/{})",
+                               elite.candidate.id, i + 1, chosen.size()));
+    Evaluation evaluation = evaluator_.confirm(
+        elite.candidate.program, evaluation_seed(kConfirmStream - static_cast<int64_t>(i)));
+    if (stop_) break;
+    nlohmann::json confirmation = evaluation.metrics;
+    confirmation["status"] = evaluation.passed() ? "ok" : "failed";
+    confirmation["summary"] = evaluation.passed() ? evaluation.benchmark.summary
+                              : evaluation.verify.status != StageStatus::ok
+                                  ? evaluation.verify.summary
+                                  : evaluation.benchmark.summary;
+    elite.candidate.metrics["confirmed"] = confirmation;
+    elite.confirmation = confirmation;
+    db_.update_candidate(elite.candidate);
+    confirmed.push_back(std::move(elite));
+  }
+  auto rank = [](const ConfirmedElite& e) {
+    return e.confirmation.value("status", "") == "ok" ? e.confirmation.value("speedup", 0.0)
+                                                       : -1.0;
+  };
+  std::stable_sort(confirmed.begin(), confirmed.end(),
+                   [&](const ConfirmedElite& a, const ConfirmedElite& b) { return rank(a) > rank(b); });
+  nlohmann::json ranking = nlohmann::json::array();
+  for (const auto& elite : confirmed) {
+    ranking.push_back({{"id", elite.candidate.id},
+                       {"status", elite.confirmation.value("status", "")},
+                       {"speedup", elite.confirmation.value("speedup", 0.0)},
+                       {"ci_low", elite.confirmation.value("ci_low", 0.0)},
+                       {"ci_high", elite.confirmation.value("ci_high", 0.0)}});
+  }
+  if (!confirmed.empty()) {
+    db_.set_meta(fmt::format("campaign.{}.confirmed", campaign_id_), ranking.dump());
+  }
+  return confirmed;
 }
 
 CampaignOutcome Campaign::run() {
-  while (budget_left()) step();
+  int tokens = std::max(1, config_.search.in_flight);
+  if (tokens > 1 && !proposal_db_) proposal_db_ = Database::open(db_.path(), /*create=*/false);
+  // The stages' threads mostly wait on sandboxed children (compilers,
+  // benchmarks, LLM answers), so there is a thread per token, not per core.
+  tbb::global_control threads(tbb::global_control::max_allowed_parallelism,
+                              static_cast<size_t>(tokens + 1));
+  tbb::task_arena arena(tokens + 1);
+  using WorkPtr = std::shared_ptr<Work>;
+  arena.execute([&] {
+    tbb::parallel_pipeline(
+        static_cast<size_t>(tokens),
+        tbb::make_filter<void, WorkPtr>(tbb::filter_mode::serial_in_order,
+                                        [&](tbb::flow_control& control) {
+                                          WorkPtr work = propose_next();
+                                          if (!work) control.stop();
+                                          return work;
+                                        }) &
+            tbb::make_filter<WorkPtr, WorkPtr>(tbb::filter_mode::parallel,
+                                               [&](WorkPtr work) {
+                                                 build(*work);
+                                                 return work;
+                                               }) &
+            tbb::make_filter<WorkPtr, WorkPtr>(tbb::filter_mode::serial_in_order,
+                                               [&](WorkPtr work) {
+                                                 evaluate(*work);
+                                                 return work;
+                                               }) &
+            tbb::make_filter<WorkPtr, void>(tbb::filter_mode::serial_in_order,
+                                            [&](WorkPtr work) { learn(*work); }));
+  });
   progress_.finish();
+  // Rules LLMs answered with join the database's reusable transforms, for the
+  // transforms proposer of any later campaign.
+  db_.adopt_transform_edits();
 
   CampaignOutcome outcome;
   outcome.campaign_id = campaign_id_;
   outcome.interrupted = stop_.load();
   outcome.exhausted = exhausted_;
   outcome.stop_reason = proposer_stop_reason();
-  if (const CandidateRecord* best = islands_.best()) {
-    outcome.best = *best;
-    if (!outcome.interrupted) outcome.confirmation = confirm_best(*outcome.best);
+  if (const Member* best = islands_.best()) outcome.best = *load(best->id);
+  if (!outcome.interrupted) outcome.confirmed = confirm_elites();
+  for (const auto& elite : outcome.confirmed) {
+    if (outcome.best && elite.candidate.id == outcome.best->id) {
+      outcome.best = elite.candidate;
+      outcome.confirmation = elite.confirmation;
+    }
   }
-  if (const CandidateRecord* highest = islands_.highest()) outcome.highest = *highest;
+  outcome.pareto_front = islands_.pareto_front();
+  if (!outcome.pareto_front.empty()) {
+    nlohmann::json front = nlohmann::json::array();
+    for (const Member& member : outcome.pareto_front) {
+      nlohmann::json objectives = nlohmann::json::object();
+      for (size_t i = 0; i < config_.search.pareto.size(); ++i) {
+        const auto& [name, maximize] = config_.search.pareto[i];
+        objectives[name] = maximize ? member.objectives[i] : -member.objectives[i];
+      }
+      front.push_back({{"id", member.id}, {"objectives", objectives}});
+    }
+    db_.set_meta(fmt::format("campaign.{}.pareto", campaign_id_), front.dump());
+  }
+  if (const Member* highest = islands_.highest()) outcome.highest = *load(highest->id);
   outcome.baseline = baseline_;
   outcome.counts = progress_.counts();
   outcome.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();

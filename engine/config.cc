@@ -63,6 +63,22 @@ void read_search(JsonObjectReader search, SearchConfig& config) {
       config.weights[name] = weight.get<double>();
     }
   }
+  config.objective = search.choice_or("objective", {"weighted", "pareto"}, config.objective);
+  if (const nlohmann::json* pareto = search.raw("pareto")) {
+    const char* expected = "an object of two or more feature names to \"max\" or \"min\"";
+    if (!pareto->is_object() || pareto->size() < 2) search.fail("pareto", expected);
+    config.pareto.clear();
+    for (const auto& [name, goal] : pareto->items()) {
+      if (!goal.is_string() || (goal != "max" && goal != "min")) search.fail("pareto", expected);
+      config.pareto.emplace_back(name, goal == "max");
+    }
+  }
+  if (config.objective == "pareto" && config.pareto.empty()) {
+    config.pareto = {{"speedup", true}, {"code_size", false}};
+  }
+  config.in_flight = static_cast<int>(search.integer_or("in_flight", config.in_flight, 1, 64));
+  config.confirm_top =
+      static_cast<int>(search.integer_or("confirm_top", config.confirm_top, 0, 100));
   search.finish();
 }
 

@@ -31,6 +31,19 @@ struct SearchConfig {
                                             {"flag_count", {2, 4, 6}}};
   // Fitness = sum of weight * feature; negative weights minimize.
   std::map<std::string, double> weights = {{"speedup", 1.0}};
+  // "weighted": parents ranked by the weighted score above. "pareto": the
+  // non-dominated candidates over `pareto` objectives are each island's
+  // elites, and exploitation picks among them.
+  std::string objective = "weighted";
+  // Objective name (a feature, as in weights) and whether to maximize it.
+  std::vector<std::pair<std::string, bool>> pareto;
+  // Candidates between proposal and learning (engine/campaign.h): 1 is the
+  // sequential loop, deterministic for a seed; more overlap LLM calls,
+  // builds and benchmarks.
+  int in_flight = 3;
+  // Elites re-measured at higher precision after the search (the best and
+  // the next fastest), reported in the confirmed ranking.
+  int confirm_top = 3;
 };
 
 struct ProposerConfig {

@@ -1174,6 +1174,41 @@ int64_t Database::adopt_transform_edits() {
   return static_cast<int64_t>(found.size());
 }
 
+// ---- small campaign state in meta (no schema change) -------------------------
+
+void Database::set_meta(const std::string& key, const std::string& value) {
+  impl_->prepare("INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)", "writing meta")
+      .bind_text(1, key)
+      .bind_text(2, value)
+      .run();
+}
+
+std::optional<std::string> Database::meta(const std::string& key) const {
+  Statement query = impl_->prepare("SELECT value FROM meta WHERE key = ?1", "reading meta");
+  query.bind_text(1, key);
+  if (!query.step()) return std::nullopt;
+  return query.text(0);
+}
+
+void Database::add_duplicate_skipped(int64_t campaign_id, const std::string& meta_key,
+                                     const std::string& meta_value) {
+  Transaction transaction(*impl_, true, "counting a skipped duplicate");
+  add_duplicate_skipped(campaign_id);
+  set_meta(meta_key, meta_value);
+  transaction.commit();
+}
+
+void Database::for_each_candidate(int64_t campaign_id,
+                                  const std::function<void(CandidateRecord&&)>& visit) const {
+  Statement query = impl_->prepare(
+      "SELECT " RATCHET_CANDIDATE_COLUMNS " FROM candidates c WHERE c.campaign_id = ?1 "
+      "ORDER BY c.id",
+      "streaming candidates");
+  query.bind_int(1, campaign_id);
+  BlobCache blobs;  // candidates of one task share most of their files
+  while (query.step()) visit(impl_->read_candidate(query, blobs));
+}
+
 #undef RATCHET_SQL_NOW
 #undef RATCHET_CAMPAIGN_COLUMNS
 #undef RATCHET_CANDIDATE_COLUMNS

@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -60,6 +61,8 @@ struct CandidateRecord {
   int64_t id = 0;
   int64_t campaign_id = 0;
   std::optional<int64_t> parent_id;
+  // The dedupe key. A campaign uses semantic_hash (rewriters/semantic_hash.h):
+  // equal token streams and flags are one program.
   std::string program_hash;
   Program program;
   nlohmann::json edit;  // to_json(Edit); null for the baseline
@@ -241,6 +244,19 @@ class Database {
   int64_t adopt_transform_edits();
 
   const std::filesystem::path& path() const { return path_; }
+
+  // ---- small campaign state (the meta table; no schema change) ----
+  // A campaign's search position, e.g. "campaign.7.step", kept as text.
+  void set_meta(const std::string& key, const std::string& value);
+  std::optional<std::string> meta(const std::string& key) const;
+  // add_duplicate_skipped and set_meta in one transaction: a duplicate and
+  // the search position that produced it are recorded together or not at all.
+  void add_duplicate_skipped(int64_t campaign_id, const std::string& meta_key,
+                             const std::string& meta_value);
+  // The campaign's candidates in id order, one at a time (candidates() holds
+  // them all at once). `visit` must not write to this connection.
+  void for_each_candidate(int64_t campaign_id,
+                          const std::function<void(CandidateRecord&&)>& visit) const;
 
  private:
   Database(sqlite3* db, std::filesystem::path path);

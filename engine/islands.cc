@@ -1,6 +1,7 @@
 #include "engine/islands.h"
 
 #include <algorithm>
+#include <optional>
 
 namespace ratchet {
 
@@ -21,19 +22,28 @@ double Islands::fitness(const CandidateRecord& candidate) const {
   return score;
 }
 
+void Islands::add_to(int island, const Member& member) {
+  populations_[island].add(member);
+  archives_[island].offer(member);
+}
+
 void Islands::add(const CandidateRecord& candidate) {
   if (candidate.status != CandidateStatus::evaluated) return;
-  if (candidate.proposer == "baseline") {
-    for (size_t i = 0; i < populations_.size(); ++i) {
-      populations_[i].add(candidate);
-      archives_[i].offer(populations_[i].members().back());
+  Member member = populations_[0].member_of(candidate);
+  member.cell = archives_[0].cell_index(candidate);
+  if (settings_.objective == "pareto") {
+    for (const auto& [name, maximize] : settings_.pareto) {
+      double value = feature_value(candidate, name);
+      member.objectives.push_back(maximize ? value : -value);
     }
-    baseline_ = populations_[0].members().back().get();
+  }
+  if (member.baseline) {
+    for (int i = 0; i < count(); ++i) add_to(i, member);
+    baseline_ = member.id;
     return;
   }
-  int island = std::clamp(candidate.island, 0, count() - 1);
-  populations_[island].add(candidate);
-  archives_[island].offer(populations_[island].members().back());
+  member.island = std::clamp(candidate.island, 0, count() - 1);
+  add_to(member.island, member);
   ++evaluated_;
   if (settings_.migration_interval > 0 && count() > 1 &&
       evaluated_ % settings_.migration_interval == 0) {
@@ -41,82 +51,120 @@ void Islands::add(const CandidateRecord& candidate) {
   }
 }
 
-const CandidateRecord* Islands::fittest(const Population& population) const {
-  return population.fittest();
-}
-
 void Islands::migrate() {
-  std::vector<std::shared_ptr<const CandidateRecord>> emigrants;
+  std::vector<std::optional<Member>> emigrants;
   for (const auto& population : populations_) {
-    const CandidateRecord* best = fittest(population);
-    for (const auto& member : population.members()) {
-      if (member.get() == best) emigrants.push_back(member);
-    }
+    const Member* best = population.fittest();
+    emigrants.push_back(best ? std::optional<Member>(*best) : std::nullopt);
   }
   for (int i = 0; i < count(); ++i) {
     const auto& migrant = emigrants[i];
     int to = (i + 1) % count();
     if (!migrant || populations_[to].contains(migrant->id)) continue;
-    populations_[to].add(*migrant);
-    archives_[to].offer(populations_[to].members().back());
+    add_to(to, *migrant);
   }
 }
 
 ParentChoice Islands::select(std::mt19937_64& rng) {
-  ParentChoice choice;
-  choice.island = next_island_;
+  ParentChoice choice = select(rng, next_island_);
   next_island_ = (next_island_ + 1) % count();
+  return choice;
+}
+
+ParentChoice Islands::select(std::mt19937_64& rng, int64_t turn) {
+  ParentChoice choice;
+  choice.island = static_cast<int>(((turn % count()) + count()) % count());
   const Population& population = populations_[choice.island];
   const auto elites = archives_[choice.island].elites();
 
   if (settings_.strategy == "best_of_n") {
     choice.parent = baseline_;
   } else if (settings_.strategy == "hill_climb") {
-    choice.parent = fittest(population);
+    choice.parent = population.fittest()->id;
   } else {
     double total = settings_.exploitation + settings_.exploration + settings_.diversity;
     double x = std::uniform_real_distribution<double>(0, total > 0 ? total : 1)(rng);
+    const auto front = population.front();
+    bool exploit = x >= settings_.diversity + settings_.exploration;
     if (x < settings_.diversity && !elites.empty()) {
-      choice.parent = elites[std::uniform_int_distribution<size_t>(0, elites.size() - 1)(rng)].get();
+      choice.parent = elites[std::uniform_int_distribution<size_t>(0, elites.size() - 1)(rng)]->id;
+    } else if (exploit && !front.empty()) {
+      // Pareto: any non-dominated candidate is as good a parent as another.
+      choice.parent = front[std::uniform_int_distribution<size_t>(0, front.size() - 1)(rng)]->id;
     } else {
       SearchConfig move;
       move.tournament_size = settings_.tournament_size;
       move.exploration = x < settings_.diversity + settings_.exploration ? 1.0 : 0.0;
-      choice.parent = &population.select_parent(move, rng);
+      choice.parent = population.select_parent(move, rng).id;
     }
   }
   // Inspirations: the island's fittest, then archive elites, never the parent.
-  if (const CandidateRecord* best = fittest(population); best && best != choice.parent) {
-    choice.inspirations.push_back(best);
-  }
-  for (const auto& elite : elites) {
-    if (static_cast<int>(choice.inspirations.size()) >= settings_.inspirations) break;
-    if (elite.get() == choice.parent) continue;
-    if (std::find(choice.inspirations.begin(), choice.inspirations.end(), elite.get()) !=
-        choice.inspirations.end()) {
-      continue;
+  auto taken = [&](int64_t id) {
+    return id == choice.parent || std::find(choice.inspirations.begin(),
+                                            choice.inspirations.end(), id) !=
+                                      choice.inspirations.end();
+  };
+  if (settings_.inspirations > 0) {
+    if (const Member* best = population.fittest(); best && !taken(best->id)) {
+      choice.inspirations.push_back(best->id);
     }
-    choice.inspirations.push_back(elite.get());
+  }
+  for (const Member* elite : elites) {
+    if (static_cast<int>(choice.inspirations.size()) >= settings_.inspirations) break;
+    if (!taken(elite->id)) choice.inspirations.push_back(elite->id);
   }
   return choice;
 }
 
-const CandidateRecord* Islands::best() const {
-  const CandidateRecord* best = nullptr;
+const Member* Islands::best() const {
+  const Member* best = nullptr;
   for (const auto& population : populations_) {
-    const CandidateRecord* candidate = population.best();
-    if (candidate && (!best || candidate->speedup() > best->speedup())) best = candidate;
+    const Member* candidate = population.best();
+    if (candidate && (!best || candidate->speedup > best->speedup)) best = candidate;
   }
   return best;
 }
 
-const CandidateRecord* Islands::highest() const {
-  const CandidateRecord* best = nullptr;
+const Member* Islands::highest() const {
+  const Member* best = nullptr;
   for (const auto& population : populations_) {
-    const CandidateRecord* candidate = population.highest();
-    if (candidate && (!best || candidate->speedup() > best->speedup())) best = candidate;
+    const Member* candidate = population.highest();
+    if (candidate && (!best || candidate->speedup > best->speedup)) best = candidate;
   }
   return best;
+}
+
+std::vector<Member> Islands::top(int n) const {
+  std::vector<Member> all;
+  for (const auto& population : populations_) {
+    for (const Member& member : population.members()) {
+      if (!member.baseline) all.push_back(member);
+    }
+  }
+  std::sort(all.begin(), all.end(), [](const Member& a, const Member& b) {
+    return a.speedup != b.speedup ? a.speedup > b.speedup : a.id < b.id;
+  });
+  all.erase(std::unique(all.begin(), all.end(),
+                        [](const Member& a, const Member& b) { return a.id == b.id; }),
+            all.end());
+  if (all.size() > static_cast<size_t>(std::max(n, 0))) all.resize(static_cast<size_t>(std::max(n, 0)));
+  return all;
+}
+
+std::vector<Member> Islands::pareto_front() const {
+  std::vector<Member> front;
+  for (const auto& population : populations_) {
+    for (const Member* member : population.front()) {
+      if (std::any_of(front.begin(), front.end(),
+                      [&](const Member& m) { return m.id == member->id || dominates(m, *member); })) {
+        continue;
+      }
+      std::erase_if(front, [&](const Member& m) { return dominates(*member, m); });
+      front.push_back(*member);
+    }
+  }
+  std::sort(front.begin(), front.end(), [](const Member& a, const Member& b) { return a.id < b.id; });
+  return front;
 }
 
 size_t Islands::archive_cells(int island) const { return archives_[island].cells_filled(); }

@@ -19,7 +19,6 @@
 #pragma once
 
 #include <map>
-#include <memory>
 #include <random>
 #include <string>
 #include <vector>
@@ -33,10 +32,11 @@ namespace ratchet {
 // The island settings are the campaign config's search section.
 using IslandSettings = SearchConfig;
 
+// Ids only: the campaign loads the records from the database.
 struct ParentChoice {
-  const CandidateRecord* parent = nullptr;
+  int64_t parent = 0;
   int island = 0;
-  std::vector<const CandidateRecord*> inspirations;
+  std::vector<int64_t> inspirations;
 };
 
 class Islands {
@@ -50,23 +50,33 @@ class Islands {
   // (CandidateRecord::island). Only evaluated candidates become members.
   void add(const CandidateRecord& candidate);
 
+  // The step's island is `turn` modulo the island count; the overload
+  // without a turn takes the islands round-robin.
+  ParentChoice select(std::mt19937_64& rng, int64_t turn);
   ParentChoice select(std::mt19937_64& rng);
 
   double fitness(const CandidateRecord& candidate) const;
-  const CandidateRecord* best() const;     // interval above 1 + min_effect
-  const CandidateRecord* highest() const;  // highest speedup
+  // Pointers valid until the next add.
+  const Member* best() const;     // interval above 1 + min_effect
+  const Member* highest() const;  // highest speedup
+  // Up to `n` distinct candidates (not the baseline) of all islands, highest
+  // speedup first (ties: lowest id first).
+  std::vector<Member> top(int n) const;
+  // The non-dominated candidates of all islands together (objective
+  // "pareto"), by id; empty otherwise.
+  std::vector<Member> pareto_front() const;
   size_t archive_cells(int island) const;
   int count() const { return static_cast<int>(populations_.size()); }
   const Population& island(int index) const { return populations_[index]; }
 
  private:
   void migrate();
-  const CandidateRecord* fittest(const Population& population) const;
+  void add_to(int island, const Member& member);
 
   IslandSettings settings_;
   std::vector<Population> populations_;
   std::vector<MapElitesArchive> archives_;
-  const CandidateRecord* baseline_ = nullptr;
+  int64_t baseline_ = 0;
   int64_t evaluated_ = 0;
   int next_island_ = 0;
 };

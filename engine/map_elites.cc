@@ -40,18 +40,26 @@ std::vector<int> MapElitesArchive::cell_of(const CandidateRecord& candidate) con
   return cell;
 }
 
-bool MapElitesArchive::offer(const std::shared_ptr<const CandidateRecord>& candidate) {
-  auto& occupant = cells_[cell_of(*candidate)];
-  if (occupant && occupant->speedup().value_or(0) >= candidate->speedup().value_or(0)) {
-    return false;
+int64_t MapElitesArchive::cell_index(const CandidateRecord& candidate) const {
+  std::vector<int> cell = cell_of(candidate);
+  int64_t index = 0;
+  for (size_t i = 0; i < dimensions_.size(); ++i) {
+    index = index * static_cast<int64_t>(dimensions_[i].edges.size() + 1) + cell[i];
   }
-  occupant = candidate;
+  return index;
+}
+
+bool MapElitesArchive::offer(const Member& member) {
+  auto [occupant, inserted] = cells_.try_emplace(member.cell, member);
+  if (inserted) return true;
+  if (occupant->second.speedup >= member.speedup) return false;
+  occupant->second = member;
   return true;
 }
 
-std::vector<std::shared_ptr<const CandidateRecord>> MapElitesArchive::elites() const {
-  std::vector<std::shared_ptr<const CandidateRecord>> out;
-  for (const auto& [cell, elite] : cells_) out.push_back(elite);
+std::vector<const Member*> MapElitesArchive::elites() const {
+  std::vector<const Member*> out;
+  for (const auto& [cell, elite] : cells_) out.push_back(&elite);
   return out;
 }
 

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "engine/database.h"
+#include "engine/member.h"
 
 namespace ratchet {
 
@@ -37,14 +38,20 @@ class MapElitesArchive {
   explicit MapElitesArchive(std::vector<FeatureDimension> dimensions);
 
   std::vector<int> cell_of(const CandidateRecord& candidate) const;
-  // True when the candidate became its cell's elite.
-  bool offer(const std::shared_ptr<const CandidateRecord>& candidate);
+  // The cell as one number: the bins read as digits of a mixed-radix number
+  // (dimension i has edges_i + 1 bins), so a member carries 8 bytes, not a
+  // vector. Every island's archive has the same dimensions and numbering.
+  int64_t cell_index(const CandidateRecord& candidate) const;
+  // True when the member (whose `cell` is its cell_index) became its cell's
+  // elite: the highest speedup of the cell, the first one on ties.
+  bool offer(const Member& member);
   size_t cells_filled() const { return cells_.size(); }
-  std::vector<std::shared_ptr<const CandidateRecord>> elites() const;
+  // The elites in cell order; valid until the next offer.
+  std::vector<const Member*> elites() const;
 
  private:
   std::vector<FeatureDimension> dimensions_;
-  std::map<std::vector<int>, std::shared_ptr<const CandidateRecord>> cells_;
+  std::map<int64_t, Member> cells_;
 };
 
 }  // namespace ratchet

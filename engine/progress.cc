@@ -14,16 +14,28 @@ std::string format_speedup(const CandidateRecord& candidate) {
 Progress::Progress(std::ostream& out, bool live, int64_t budget)
     : out_(out), live_(live), budget_(budget) {}
 
-std::string Progress::status_line(const CandidateRecord* best) const {
+std::string Progress::status_line(const Member* best) const {
   double elapsed =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
   int64_t done_now = counts_.done - std::max<int64_t>(done_at_start_, 0);
   double rate = elapsed > 0 ? done_now / elapsed * 60 : 0;
   std::string best_text =
       best ? fmt::format("best {} #{}", format_speedup(*best), best->id) : "best: none yet";
-  return fmt::format("[{}/{}] {:.1f}/min | {} | failed: build {} verify {} bench {} | dup {}",
-                     counts_.done, budget_, rate, best_text, counts_.build_failed,
-                     counts_.verify_failed, counts_.benchmark_failed, counts_.duplicates);
+  std::string line =
+      fmt::format("[{}/{}] {:.1f}/min | {} | failed: build {} verify {} bench {} | dup {}",
+                  counts_.done, budget_, rate, best_text, counts_.build_failed,
+                  counts_.verify_failed, counts_.benchmark_failed, counts_.duplicates);
+  if (in_flight_ > 1) line += fmt::format(" | in flight {}", in_flight_);
+  if (llm_calls_ > 0) {
+    line += fmt::format(" | llm {} calls, {} tokens, ${:.4f}", llm_calls_, llm_tokens_, llm_cost_);
+  }
+  return line;
+}
+
+void Progress::set_llm_spend(int64_t calls, int64_t tokens, double cost_usd) {
+  llm_calls_ = calls;
+  llm_tokens_ = tokens;
+  llm_cost_ = cost_usd;
 }
 
 void Progress::draw() {
@@ -31,7 +43,7 @@ void Progress::draw() {
   out_ << "\r\033[K" << last_line_ << std::flush;
 }
 
-void Progress::candidate_finished(const CandidateRecord& candidate, const CandidateRecord* best) {
+void Progress::candidate_finished(const CandidateRecord& candidate, const Member* best) {
   if (done_at_start_ < 0) done_at_start_ = counts_.done;
   ++counts_.done;
   switch (candidate.status) {

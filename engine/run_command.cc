@@ -74,6 +74,35 @@ void print_summary(const CampaignConfig& config, const CampaignOutcome& outcome,
     }
     std::cout << "\n";
   }
+  if (!outcome.pareto_front.empty()) {
+    std::cout << "  Pareto front (no candidate is better in every objective):\n";
+    for (const Member& member : outcome.pareto_front) {
+      std::string values;
+      for (size_t i = 0; i < config.search.pareto.size(); ++i) {
+        const auto& [name, maximize] = config.search.pareto[i];
+        values += fmt::format("{}{} {:g}", i ? ", " : "", name,
+                              maximize ? member.objectives[i] : -member.objectives[i]);
+      }
+      std::cout << fmt::format("    #{}{}: {}\n", member.id, member.baseline ? " (baseline)" : "",
+                               values);
+    }
+  }
+  if (outcome.confirmed.size() > 1) {
+    std::cout << "  confirmed ranking (re-measured after the search):\n";
+    int rank = 0;
+    for (const ConfirmedElite& elite : outcome.confirmed) {
+      const nlohmann::json& c = elite.confirmation;
+      if (c.value("status", "") == "ok") {
+        std::cout << fmt::format("    {}. #{} {:.3f}x [{:.3f}, {:.3f}] (search: {})\n", ++rank,
+                                 elite.candidate.id, c.value("speedup", 0.0),
+                                 c.value("ci_low", 0.0), c.value("ci_high", 0.0),
+                                 format_speedup(elite.candidate));
+      } else {
+        std::cout << fmt::format("    -. #{} not confirmed: {}\n", elite.candidate.id,
+                                 c.value("summary", ""));
+      }
+    }
+  }
 }
 
 int run(const RunOptions& options) {

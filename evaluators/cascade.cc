@@ -323,43 +323,52 @@ Result<std::string> binary_hash(const std::filesystem::path& binary) {
   return hash_hex(*bytes);
 }
 
-Evaluation CascadeEvaluator::evaluate_with(const Program& program, uint64_t seed,
-                                           const BenchmarkSettings& settings,
-                                           bool reuse_binaries) {
-  Evaluation evaluation;
-  TempDir build_dir("build-", scratch_);
+BuiltProgram CascadeEvaluator::build(const Program& program) {
+  BuiltProgram built;
+  built.dir = std::make_shared<TempDir>("build-", scratch_);
   std::string cache_key;
   std::optional<std::filesystem::path> cached;
   if (build_cache_.enabled() && !compiler_version_.empty()) {
     cache_key = build_cache_.key(task_, program, compiler_version_);
     cached = build_cache_.find(cache_key);
   }
-  BuildOutput build;
   if (cached) {
-    build.stage = {StageStatus::ok, "cached build (" + cache_key + ")", "", 0};
-    build.binary = *cached;
-    evaluation.metrics["build_cache_hit"] = true;
+    built.build = {StageStatus::ok, "cached build (" + cache_key + ")", "", 0};
+    built.binary = *cached;
+    built.cache_hit = true;
   } else {
-    build = build_program(task_, program, build_dir.path(), cancel_);
-    if (build.stage.status == StageStatus::ok && !cache_key.empty()) {
-      build_cache_.store(cache_key, build.binary);
+    BuildOutput output = build_program(task_, program, built.dir->path(), cancel_);
+    if (output.stage.status == StageStatus::ok && !cache_key.empty()) {
+      build_cache_.store(cache_key, output.binary);
     }
+    built.build = output.stage;
+    built.binary = output.binary;
   }
-  evaluation.build = build.stage;
-  if (build.stage.status != StageStatus::ok) {
-    evaluation.verify = skipped();
-    evaluation.benchmark = skipped();
-    return evaluation;
-  }
-  auto hash = binary_hash(build.binary);
+  if (built.build.status != StageStatus::ok) return built;
+  auto hash = binary_hash(built.binary);
   if (!hash) {
-    evaluation.build = {StageStatus::failed, hash.error(), build.stage.log, build.stage.seconds};
+    built.build = {StageStatus::failed, hash.error(), built.build.log, built.build.seconds};
+    return built;
+  }
+  built.binary_hash = *hash;
+  return built;
+}
+
+Evaluation CascadeEvaluator::evaluate_with(const Program& program, BuiltProgram built,
+                                           uint64_t seed, const BenchmarkSettings& settings,
+                                           bool reuse_binaries) {
+  if (built.build.status == StageStatus::pending) built = build(program);
+  Evaluation evaluation;
+  if (built.cache_hit) evaluation.metrics["build_cache_hit"] = true;
+  evaluation.build = built.build;
+  if (built.build.status != StageStatus::ok) {
     evaluation.verify = skipped();
     evaluation.benchmark = skipped();
     return evaluation;
   }
+  const std::string& hash = built.binary_hash;
   if (reuse_binaries) {
-    auto known = evaluations_by_binary_.find(*hash);
+    auto known = evaluations_by_binary_.find(hash);
     if (known != evaluations_by_binary_.end()) {
       Evaluation reused = known->second;
       reused.build = evaluation.build;
@@ -368,19 +377,24 @@ Evaluation CascadeEvaluator::evaluate_with(const Program& program, uint64_t seed
       return reused;
     }
   }
-  evaluation.verify = verify(program, build.binary, seed);
+  evaluation.verify = verify(program, built.binary, seed);
   if (evaluation.verify.status != StageStatus::ok) {
     evaluation.benchmark = skipped();
   } else {
-    evaluation = benchmark(build.binary, std::move(evaluation), seed, settings);
+    evaluation = benchmark(built.binary, std::move(evaluation), seed, settings);
   }
-  evaluation.metrics["binary_hash"] = *hash;
-  if (reuse_binaries && !(cancel_ && *cancel_)) evaluations_by_binary_[*hash] = evaluation;
+  evaluation.metrics["binary_hash"] = hash;
+  if (reuse_binaries && !(cancel_ && *cancel_)) evaluations_by_binary_[hash] = evaluation;
   return evaluation;
 }
 
 Evaluation CascadeEvaluator::evaluate(const Program& program, uint64_t seed) {
-  return evaluate_with(program, seed, settings_, /*reuse_binaries=*/true);
+  return evaluate_with(program, build(program), seed, settings_, /*reuse_binaries=*/true);
+}
+
+Evaluation CascadeEvaluator::evaluate_built(const Program& program, BuiltProgram built,
+                                            uint64_t seed) {
+  return evaluate_with(program, std::move(built), seed, settings_, /*reuse_binaries=*/true);
 }
 
 Evaluation CascadeEvaluator::confirm(const Program& program, uint64_t seed) {
@@ -389,7 +403,7 @@ Evaluation CascadeEvaluator::confirm(const Program& program, uint64_t seed) {
   precise.max_pairs = std::max(settings_.max_pairs * 2, precise.min_pairs);
   precise.target_ci = settings_.target_ci / 2;
   precise.max_seconds = settings_.max_seconds * 2;
-  return evaluate_with(program, seed, precise, /*reuse_binaries=*/false);
+  return evaluate_with(program, build(program), seed, precise, /*reuse_binaries=*/false);
 }
 
 }  // namespace ratchet

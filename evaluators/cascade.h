@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -22,13 +23,35 @@
 
 namespace ratchet {
 
+// A program after the build stage and before verification: what the
+// campaign's parallel build stage hands to its serial verify + benchmark
+// stage. Small: a status, a path and the folder that keeps the binary alive.
+struct BuiltProgram {
+  // pending: nothing was built (the evaluator builds in evaluate_built).
+  StageResult build{StageStatus::pending, "", "", 0};
+  std::filesystem::path binary;  // valid when build.status == ok
+  std::string binary_hash;
+  bool cache_hit = false;
+  std::shared_ptr<TempDir> dir;  // the build folder, removed with the last copy
+};
+
 // The interface the engine sees; engine tests and the engine benchmark
 // substitute an instant implementation.
 class Evaluator {
  public:
   virtual ~Evaluator() = default;
   // `seed` drives the benchmark's pair order (and later hidden inputs).
+  // Equivalent to evaluate_built(program, build(program), seed).
   virtual Evaluation evaluate(const Program& program, uint64_t seed) = 0;
+  // The build stage alone. Must be safe to call from several threads at
+  // once, and while evaluate_built runs. The default builds nothing.
+  virtual BuiltProgram build(const Program&) { return {}; }
+  // Verification and benchmark of what build() returned, one call at a
+  // time. The default (nothing built) evaluates the program whole.
+  virtual Evaluation evaluate_built(const Program& program, BuiltProgram built, uint64_t seed) {
+    (void)built;
+    return evaluate(program, seed);
+  }
   // The baseline against itself (an A/A test): the noise floor.
   virtual Evaluation evaluate_baseline(uint64_t seed) = 0;
   // Evaluates again at higher precision: the figure a final report quotes.
@@ -73,6 +96,9 @@ class CascadeEvaluator final : public Evaluator {
   Evaluation evaluate_baseline(uint64_t seed) override;
 
   Evaluation evaluate(const Program& program, uint64_t seed) override;
+  // Thread-safe: compiles in the sandbox, reads and fills the build cache.
+  BuiltProgram build(const Program& program) override;
+  Evaluation evaluate_built(const Program& program, BuiltProgram built, uint64_t seed) override;
 
   // Reuse binaries built earlier (by this or another run) from `cache`;
   // call before prepare(), which reads the compiler's version for the key.
@@ -93,7 +119,7 @@ class CascadeEvaluator final : public Evaluator {
                                           const std::filesystem::path& input);
   Evaluation benchmark(const std::filesystem::path& binary, Evaluation evaluation, uint64_t seed,
                        const BenchmarkSettings& settings);
-  Evaluation evaluate_with(const Program& program, uint64_t seed,
+  Evaluation evaluate_with(const Program& program, BuiltProgram built, uint64_t seed,
                            const BenchmarkSettings& settings, bool reuse_binaries);
   int64_t candidate_timeout_ms() const;
 

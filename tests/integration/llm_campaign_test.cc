@@ -292,4 +292,16 @@ TEST_CASE("llm campaign: an answer may be a transform rule, and a bad matcher is
   std::string reason = refused["artifacts"]["refusal"];
   INFO(reason);
   CHECK_THAT(reason, Contains("bad matcher: 1:"));
+
+  // The rule that applied is kept as a reusable transform, introduced by #2.
+  nlohmann::json rules = db_json(ratchet, {"db", "transforms"});
+  INFO(rules.dump());
+  bool found = false;
+  for (const auto& stored : rules) {
+    if (stored["name"] != "modulus-ull") continue;
+    found = true;
+    CHECK(stored["origin"] == "llm");
+    CHECK(stored["candidate_id"] == 2);
+  }
+  CHECK(found);
 }

@@ -221,6 +221,22 @@ TEST_CASE("config: the search section sets islands, moves, features and weights"
   CHECK(config.search.weights.at("code_size") == -0.001);
 }
 
+TEST_CASE("config: the search section sets the pipeline, confirmation and a Pareto objective") {
+  ConfigDir dir;
+  CampaignConfig config = load_config(dir.with_task(
+      R"("search": {"in_flight": 1, "confirm_top": 5, "objective": "pareto",
+         "pareto": {"speedup": "max", "code_size": "min"}})"));
+  CHECK(config.search.in_flight == 1);
+  CHECK(config.search.confirm_top == 5);
+  CHECK(config.search.objective == "pareto");
+  REQUIRE(config.search.pareto.size() == 2);
+  CHECK(config.search.pareto[0] == std::pair<std::string, bool>{"code_size", false});
+  CHECK(config.search.pareto[1] == std::pair<std::string, bool>{"speedup", true});
+  CampaignConfig defaults = load_config(dir.with_task(R"("search": {"objective": "pareto"})"));
+  CHECK(defaults.search.pareto.size() == 2);
+  CHECK(load_config(dir.with_task(R"("search": {})")).search.in_flight == 3);
+}
+
 TEST_CASE("config: bad search settings name the key") {
   ConfigDir dir;
   CHECK_USAGE_ERROR(load_config(dir.with_task(R"("search": {"strategy": "hill_climbing"})")),
@@ -234,6 +250,16 @@ TEST_CASE("config: bad search settings name the key") {
   CHECK_USAGE_ERROR(load_config(dir.with_task(R"("search": {"weights": {"speedup": "high"}})")),
                     dir.file() + ": key 'search.weights': expected an object of feature name "
                                  "to number, got {\"speedup\":\"high\"}");
+  CHECK_USAGE_ERROR(
+      load_config(dir.with_task(R"("search": {"pareto": {"speedup": "max"}})")),
+      dir.file() + ": key 'search.pareto': expected an object of two or more feature names to "
+                   "\"max\" or \"min\", got {\"speedup\":\"max\"}");
+  CHECK_USAGE_ERROR(
+      load_config(dir.with_task(R"("search": {"pareto": {"speedup": "up", "code_size": "min"}})")),
+      dir.file() + ": key 'search.pareto': expected an object of two or more feature names to "
+                   "\"max\" or \"min\", got {\"code_size\":\"min\",\"speedup\":\"up\"}");
+  CHECK_USAGE_ERROR(load_config(dir.with_task(R"("search": {"in_flight": 0})")),
+                    dir.file() + ": key 'search.in_flight': expected an integer from 1 to 64, got 0");
   CHECK_USAGE_ERROR(load_config(dir.with_task(R"("search": {"islands": 0})")),
                     dir.file() + ": key 'search.islands': expected an integer from 1 to 64, got 0");
 }

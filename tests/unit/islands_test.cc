@@ -31,14 +31,23 @@ TEST_CASE("map_elites: fixed bins place candidates and keep the fastest per cell
   CHECK(archive.cell_of(candidate(1, 1.0, 0, 0, 999)) == std::vector<int>{0, 0});
   CHECK(archive.cell_of(candidate(1, 1.0, 0, 9, 2000)) == std::vector<int>{2, 2});
 
-  auto slow = std::make_shared<const CandidateRecord>(candidate(1, 1.1, 0, 3, 1500));
-  auto fast = std::make_shared<const CandidateRecord>(candidate(2, 1.3, 0, 3, 1600));
-  auto slower = std::make_shared<const CandidateRecord>(candidate(3, 1.2, 0, 3, 1700));
+  Population population;
+  auto member = [&](const CandidateRecord& record) {
+    Member m = population.member_of(record);
+    m.cell = archive.cell_index(record);
+    return m;
+  };
+  Member slow = member(candidate(1, 1.1, 0, 3, 1500));
+  Member fast = member(candidate(2, 1.3, 0, 3, 1600));
+  Member slower = member(candidate(3, 1.2, 0, 3, 1700));
+  CHECK(slow.cell == 1 * 3 + 1);  // (1, 1) with three bins per dimension
   CHECK(archive.offer(slow));
   CHECK(archive.offer(fast));
   CHECK_FALSE(archive.offer(slower));
   REQUIRE(archive.cells_filled() == 1);
   CHECK(archive.elites()[0]->id == 2);
+  CHECK(archive.offer(member(candidate(4, 1.0, 0, 0, 100))));  // another cell
+  CHECK(archive.cells_filled() == 2);
 }
 
 TEST_CASE("map_elites: features read built-ins and metrics") {
@@ -93,7 +102,7 @@ TEST_CASE("islands: ablation strategies pick the baseline or the fittest") {
     islands.add(candidate(3, 1.1, 0));
     std::mt19937_64 rng(5);
     for (int i = 0; i < 20; ++i) {
-      CHECK(islands.select(rng).parent->id == (strategy == "best_of_n" ? 1 : 2));
+      CHECK(islands.select(rng).parent == (strategy == "best_of_n" ? 1 : 2));
     }
   }
 }
@@ -107,7 +116,7 @@ TEST_CASE("islands: a weighted score can trade speed for code size") {
   islands.add(candidate(2, 1.3, 0, 1, 1000));  // 1.3 - 1.0 = 0.3
   islands.add(candidate(3, 1.2, 0, 1, 200));   // 1.2 - 0.2 = 1.0
   std::mt19937_64 rng(1);
-  CHECK(islands.select(rng).parent->id == 3);
+  CHECK(islands.select(rng).parent == 3);
   CHECK(islands.best()->id == 2);  // "best" still means fastest with confidence
 }
 
@@ -120,7 +129,7 @@ TEST_CASE("islands: the same seed and additions give the same parents") {
     for (int i = 2; i < 30; ++i) islands.add(candidate(i, 1.0 + i * 0.01, i % 2, i % 7, 100 * i));
     std::mt19937_64 rng(seed);
     std::vector<int64_t> parents;
-    for (int i = 0; i < 50; ++i) parents.push_back(islands.select(rng).parent->id);
+    for (int i = 0; i < 50; ++i) parents.push_back(islands.select(rng).parent);
     return parents;
   };
   CHECK(run(9) == run(9));
@@ -139,10 +148,48 @@ TEST_CASE("islands: inspirations are the fittest and archive elites, never the p
     CHECK(choice.inspirations.size() <= 3);
     CHECK_FALSE(choice.inspirations.empty());
     std::set<int64_t> ids;
-    for (const auto* inspiration : choice.inspirations) {
+    for (int64_t inspiration : choice.inspirations) {
       CHECK(inspiration != choice.parent);
-      ids.insert(inspiration->id);
+      ids.insert(inspiration);
     }
     CHECK(ids.size() == choice.inspirations.size());
   }
+}
+
+TEST_CASE("islands: a Pareto objective keeps the non-dominated candidates as elites") {
+  SearchConfig settings;
+  settings.objective = "pareto";
+  settings.pareto = {{"speedup", true}, {"code_size", false}};
+  settings.exploitation = 1.0;
+  settings.exploration = settings.diversity = 0.0;
+  Islands islands(settings, 0.0);
+  islands.add(candidate(1, 1.0, 0, 1, 500, "baseline"));
+  islands.add(candidate(2, 1.3, 0, 1, 900));  // faster, larger: on the front
+  islands.add(candidate(3, 0.9, 0, 1, 600));  // slower and larger than the baseline
+  islands.add(candidate(4, 1.1, 0, 1, 300));  // faster and smaller: beats the baseline
+  islands.add(candidate(5, 1.3, 0, 1, 900));  // the same as #2: neither dominates
+  std::set<int64_t> front;
+  for (const Member& member : islands.pareto_front()) front.insert(member.id);
+  CHECK(front == std::set<int64_t>{2, 4, 5});
+  std::mt19937_64 rng(2);
+  std::set<int64_t> parents;
+  for (int i = 0; i < 200; ++i) parents.insert(islands.select(rng).parent);
+  CHECK(parents == front);  // exploitation draws from the front only
+  // A weighted objective keeps no front.
+  Islands weighted(SearchConfig{}, 0.0);
+  weighted.add(candidate(1, 1.0, 0, 1, 500, "baseline"));
+  CHECK(weighted.pareto_front().empty());
+}
+
+TEST_CASE("population: dominance needs one strictly better objective") {
+  Member a, b;
+  a.objectives = {1.0, -500};
+  b.objectives = {1.0, -500};
+  CHECK_FALSE(dominates(a, b));
+  b.objectives = {1.0, -600};
+  CHECK(dominates(a, b));
+  CHECK_FALSE(dominates(b, a));
+  b.objectives = {1.2, -600};
+  CHECK_FALSE(dominates(a, b));
+  CHECK_FALSE(dominates(b, a));
 }
