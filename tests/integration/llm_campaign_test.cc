@@ -52,14 +52,15 @@ std::string in_prose(const std::string& blocks) {
   return "Here is a faster version.\n\n```c\n" + blocks + "```\n\nIt keeps the output identical.";
 }
 
-// Later answers: a unique comment each, so no two are the same edit.
+// Later answers: a different (equivalent) expression each, so no two are the
+// same program; a unique comment alone would be deduplicated.
 LoopbackLlmServer::Step numbered_answers() {
   auto counter = std::make_shared<std::atomic<int>>(0);
   return [counter](const httplib::Request& request, httplib::Response& response) {
     int n = ++*counter;
-    LoopbackLlmServer::ok(block("  return total;\n", "  return total; /* variant " +
-                                                         std::to_string(n) + " */\n"))(request,
-                                                                                      response);
+    std::string zero = "(" + std::to_string(n) + " - " + std::to_string(n) + ")";
+    LoopbackLlmServer::ok(block("  return total;\n", "  return total + " + zero + ";\n"))(
+        request, response);
   };
 }
 
@@ -304,4 +305,29 @@ TEST_CASE("llm campaign: an answer may be a transform rule, and a bad matcher is
     CHECK(stored["candidate_id"] == 2);
   }
   CHECK(found);
+}
+
+TEST_CASE("llm campaign: an edit that only adds a comment or moves blanks is a known program") {
+  KeyInEnvironment key;
+  LoopbackLlmServer server;
+  const std::string commented = block(
+      "      total += v * v % 7919 + (v ^ (total >> 3));\n",
+      "      total += (v * v) % 7919 /* same math */ + (v ^ (total >> 3));\n");
+  const std::string respaced = block("      total += v * v % 7919 + (v ^ (total >> 3));\n",
+                                     "      total +=   (v*v) % 7919 + (v ^ (total>>3));\n");
+  server.script({LoopbackLlmServer::ok(kSameMath), LoopbackLlmServer::ok(commented),
+                 LoopbackLlmServer::ok(respaced)},
+                numbered_answers());
+  Ratchet ratchet;
+  auto file = ratchet.write_config("dedupe.json", llm_config(2, server.base_url()));
+  CommandResult run = ratchet.run({"run", file.string(), "--db", ratchet.db().string()});
+  INFO(run.out << run.err);
+  REQUIRE(run.exit_code == 0);
+  nlohmann::json stats = db_json(ratchet, {"db", "stats"});
+  // kSameMath is candidate #2; the commented and respaced copies of it are
+  // skipped before any build; the next numbered answer is #3.
+  CHECK(stats["duplicates_skipped"] == 2);
+  CHECK(stats["candidates"] == 3);
+  CHECK(db_json(ratchet, {"db", "show", "3"})["edit"]["text"].get<std::string>().find("(1 - 1)") !=
+        std::string::npos);
 }
