@@ -10,6 +10,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <array>
 #include <cerrno>
 
 #include "sandbox/seccomp_filter.h"
@@ -70,6 +72,29 @@ bool install_descriptors(const ChildPlan& plan, int& status_fd) {
   if (errno != ENOSYS) return false;
   for (int fd = kFirstFree; fd < plan.max_fd; ++fd) close(fd);
   return true;
+}
+
+// A child is cloned with a copy of ratchet's descriptors, among them those of
+// runs being set up on other threads: the write ends of their start pipes
+// (with a copy alive, a sibling whose ratchet was killed never sees EOF and
+// waits forever) and the benchmark lock. Keep only 0..2 and `keep` (-1s are
+// ignored); close everything else before waiting on anything.
+bool close_foreign_descriptors(std::array<int, 6> keep, int max_fd) {
+  std::sort(keep.begin(), keep.end());
+  unsigned next = 3;  // first descriptor not yet kept or closed
+  auto close_up_to = [&](unsigned last) {  // closes [next, last]
+    if (last < next) return true;
+    if (close_range(next, last, 0) == 0) return true;
+    if (errno != ENOSYS) return false;
+    for (unsigned fd = next; fd <= last && fd < static_cast<unsigned>(max_fd); ++fd) close(static_cast<int>(fd));
+    return true;
+  };
+  for (int fd : keep) {
+    if (fd < static_cast<int>(next)) continue;
+    if (!close_up_to(static_cast<unsigned>(fd) - 1)) return false;
+    next = static_cast<unsigned>(fd) + 1;
+  }
+  return close_up_to(~0U);
 }
 
 // RLIMIT_NPROC counts every process of the real uid and is not enforced for
@@ -183,6 +208,11 @@ void wait_for_parent(int go_fd) {
   // that thread until the child is reaped, so it cannot exit first.
   if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0) child_fail(status_fd, ChildStep::death_signal);
   if (getppid() != plan.parent) _exit(kChildSetupExit);  // ratchet died before the prctl
+  if (!close_foreign_descriptors({plan.stdin_fd, plan.stdout_fd, plan.stderr_fd, status_fd,
+                                  plan.go_fd, -1},
+                                 plan.max_fd)) {
+    child_fail(status_fd, ChildStep::descriptors);
+  }
   if (plan.go_fd >= 0) wait_for_parent(plan.go_fd);
   if (!install_descriptors(plan, status_fd)) child_fail(status_fd, ChildStep::descriptors);
   if (chdir(plan.workdir.c_str()) < 0) child_fail(status_fd, ChildStep::workdir);
@@ -198,6 +228,11 @@ void wait_for_parent(int go_fd) {
   // getppid() is 0 outside our pid namespace; if ratchet is already gone,
   // the read of "go" below sees EOF instead.
   if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0) child_fail(status_fd, ChildStep::death_signal);
+  if (!close_foreign_descriptors({plan.stdin_fd, plan.stdout_fd, plan.stderr_fd, status_fd,
+                                  plan.go_fd, plan.join_network},
+                                 plan.max_fd)) {
+    child_fail(status_fd, ChildStep::descriptors);
+  }
   if (!catch_kill_request()) child_fail(status_fd, ChildStep::signals);
   // The slot's network namespace came with the slot thread; a run with
   // network access goes back to ratchet's.
