@@ -420,13 +420,24 @@ void Campaign::learn(Work& work) {
 // next fastest elites are measured again, with more pairs, before they are
 // reported, and ranked by the re-measurement.
 std::vector<ConfirmedElite> Campaign::confirm_elites() {
+  // Candidates whose flags change nothing share one binary: measuring it twice
+  // would rank noise, so each binary is confirmed once.
   std::vector<int64_t> chosen;
-  if (const Member* best = islands_.best()) chosen.push_back(best->id);
-  for (const Member& elite : islands_.top(config_.search.confirm_top)) {
-    if (static_cast<int>(chosen.size()) >= std::max(config_.search.confirm_top, 1)) break;
-    if (std::find(chosen.begin(), chosen.end(), elite.id) == chosen.end() && elite.speedup > 1.0) {
-      chosen.push_back(elite.id);
+  std::vector<std::string> binaries;
+  auto choose = [&](int64_t id) {
+    if (std::find(chosen.begin(), chosen.end(), id) != chosen.end()) return;
+    std::string binary = load(id)->metrics.value("binary_hash", "");
+    if (!binary.empty()) {
+      if (std::find(binaries.begin(), binaries.end(), binary) != binaries.end()) return;
+      binaries.push_back(binary);
     }
+    chosen.push_back(id);
+  };
+  if (const Member* best = islands_.best()) choose(best->id);
+  int wanted = std::max(config_.search.confirm_top, 1);
+  for (const Member& elite : islands_.top(wanted * 4)) {
+    if (static_cast<int>(chosen.size()) >= wanted) break;
+    if (elite.speedup > 1.0) choose(elite.id);
   }
   std::vector<ConfirmedElite> confirmed;
   for (size_t i = 0; i < chosen.size(); ++i) {
