@@ -15,18 +15,7 @@ using Catch::Matchers::Contains;
 namespace {
 
 // The real computation, for hacks that call it some of the time.
-const char* kHonest = R"(
-static unsigned long long honest(const unsigned* values, long n, int passes) {
-  unsigned long long total = 0;
-  for (int p = 0; p < passes; ++p) {
-    for (long i = 0; i < n; ++i) {
-      unsigned long long v = values[i] + (unsigned)p;
-      total += v * v % 7919 + (v ^ (total >> 3));
-    }
-  }
-  return total;
-}
-)";
+const char* const kHonest = ratchet::testing::kHonestChurn;
 
 struct Harness {
   TempDir scratch{"hacks-test-"};

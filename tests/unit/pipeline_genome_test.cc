@@ -66,17 +66,7 @@ TEST_CASE("pipeline genome: the sanitizer build of a pipeline candidate is instr
   TempDir scratch("pipeline-genome-");
   Task task = ratchet::testing::tiny_task(5000);
   // Reads one element past the end, then discards it: right output, wrong program.
-  Program program = ratchet::testing::with_block(task, R"(
-static unsigned long long honest(const unsigned* values, long n, int passes) {
-  unsigned long long total = 0;
-  for (int p = 0; p < passes; ++p) {
-    for (long i = 0; i < n; ++i) {
-      unsigned long long v = values[i] + (unsigned)p;
-      total += v * v % 7919 + (v ^ (total >> 3));
-    }
-  }
-  return total;
-}
+  Program program = ratchet::testing::with_block(task, std::string(ratchet::testing::kHonestChurn) + R"(
 static unsigned long long churn(const unsigned* values, long n, int passes) {
   volatile unsigned past_the_end = values[n];
   (void)past_the_end;

@@ -35,4 +35,19 @@ inline Program with_block(const Task& task, const std::string& body) {
   return program;
 }
 
+// tiny.c's computation under another name, for edits that call it some of
+// the time (evaluator hacks) or wrap it (sanitizer checks).
+inline constexpr const char* kHonestChurn = R"(
+static unsigned long long honest(const unsigned* values, long n, int passes) {
+  unsigned long long total = 0;
+  for (int p = 0; p < passes; ++p) {
+    for (long i = 0; i < n; ++i) {
+      unsigned long long v = values[i] + (unsigned)p;
+      total += v * v % 7919 + (v ^ (total >> 3));
+    }
+  }
+  return total;
+}
+)";
+
 }  // namespace ratchet::testing
