@@ -10,6 +10,7 @@
 #include "evaluators/builder.h"
 #include "rewriters/apply_edit.h"
 #include "rewriters/semantic_hash.h"
+#include "sandbox/sandbox.h"
 
 namespace ratchet {
 
@@ -95,6 +96,7 @@ Campaign::Campaign(const CampaignConfig& config, const Task& task, Database& db,
       proposers_(std::move(proposers)),
       progress_(progress),
       stop_(stop),
+      slots_(config.benchmark.slots, sandbox::allowed_cpus()),
       genes_(flag_genes(compiler_family(task.compiler), task.allows_unsafe_math())) {}
 
 Campaign::~Campaign() = default;
@@ -396,11 +398,13 @@ void Campaign::build(Work& work) {
   work.built = evaluator_.build(work.candidate.program);
 }
 
-// Stage 3 (serial): verify and benchmark, one candidate at a time.
+// Stage 3: verify and benchmark in a benchmark slot (one at a time unless
+// `benchmark.slots` gives each of several cores its own).
 void Campaign::evaluate(Work& work) {
   if (stop_) return;
+  BenchmarkSlots::Lease slot = slots_.take();
   work.evaluation = evaluator_.evaluate_built(work.candidate.program, std::move(work.built),
-                                              evaluation_seed(work.step));
+                                              evaluation_seed(work.step), slot.cpu());
   work.built = {};  // the build folder goes now, not when the token is recycled
 }
 
@@ -502,7 +506,9 @@ CampaignOutcome Campaign::run() {
                                                  build(*work);
                                                  return work;
                                                }) &
-            tbb::make_filter<WorkPtr, WorkPtr>(tbb::filter_mode::serial_in_order,
+            tbb::make_filter<WorkPtr, WorkPtr>(slots_.count() > 1
+                                                   ? tbb::filter_mode::parallel
+                                                   : tbb::filter_mode::serial_in_order,
                                                [&](WorkPtr work) {
                                                  evaluate(*work);
                                                  return work;

@@ -4,7 +4,9 @@
 //   1. propose  (serial)   select a parent → propose an edit → rewrite →
 //                          dedupe → record the candidate, pending
 //   2. build    (parallel) compile in the sandbox, up to the tokens in flight
-//   3. evaluate (serial)   verify + benchmark, one at a time
+//   3. evaluate (serial)   verify + benchmark, one at a time; with
+//                          `benchmark.slots` N > 1 (parallel), up to N at
+//                          once, each pinned to its slot's core
 //   4. learn    (serial)   record the evaluation, add it to the islands
 //
 // `search.in_flight` bounds the candidates between stage 1 and stage 4. With
@@ -30,6 +32,7 @@
 #include <random>
 #include <vector>
 
+#include "engine/benchmark_slots.h"
 #include "engine/config.h"
 #include "engine/database.h"
 #include "engine/islands.h"
@@ -128,6 +131,7 @@ class Campaign {
   // a slow LLM answer never holds the lock that recording needs.
   std::optional<Database> proposal_db_;
 
+  BenchmarkSlots slots_;
   std::map<int64_t, std::shared_ptr<const CandidateRecord>> loaded_;
   std::vector<Gene> genes_;
   Islands islands_{config_.search, config_.benchmark.min_effect};

@@ -7,6 +7,7 @@
 
 #include "common/json_config.h"
 #include "common/result.h"
+#include "sandbox/sandbox.h"
 
 namespace ratchet {
 
@@ -214,6 +215,12 @@ void read_benchmark(JsonObjectReader reader, BenchmarkSettings& settings) {
   settings.count_functions = reader.strings_or("count_functions", settings.count_functions);
   if (settings.max_pairs < settings.min_pairs) {
     reader.fail("max_pairs", fmt::format("an integer >= min_pairs ({})", settings.min_pairs));
+  }
+  settings.slots = static_cast<int>(reader.integer_or("slots", settings.slots, 1, 64));
+  if (size_t cpus = sandbox::allowed_cpus().size(); settings.slots > 1 &&
+                                                    static_cast<size_t>(settings.slots) > cpus) {
+    reader.fail("slots", fmt::format("at most the {} CPUs ratchet may run on (a slot owns a core)",
+                                     cpus));
   }
   reader.finish();
 }

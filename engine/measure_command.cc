@@ -32,6 +32,7 @@ struct MeasureOptions {
   int64_t timeout_ms = 60'000;
   std::string format = "text";
   uint64_t seed = 1;
+  int cpu = -1;  // time mode: pin both commands to this core (a benchmark slot)
 };
 
 // Relative program paths are resolved against the current directory, since
@@ -51,6 +52,7 @@ TimedCommand to_command(std::vector<std::string> words, const MeasureOptions& op
   command.args.assign(words.begin() + 1, words.end());
   if (!options.input.empty()) command.input = std::filesystem::absolute(options.input);
   command.timeout_ms = options.timeout_ms;
+  if (options.cpu >= 0) command.cpus = {options.cpu};
   return command;
 }
 
@@ -116,7 +118,7 @@ int measure(const MeasureOptions& options) {
     settings.max_seconds = options.max_seconds;
     settings.target_ci = options.target_ci;
     BenchmarkOutcome outcome = benchmark_ab(baseline, candidate, settings, options.metric,
-                                            scratch.path(), options.seed, &stop);
+                                            scratch.path(), options.seed, &stop, options.cpu);
     if (outcome.stage.status != StageStatus::ok) {
       runtime_error(outcome.stage.summary + "\n" + outcome.stage.log);
     }
@@ -171,6 +173,10 @@ void add_measure_command(CLI::App& app, int& exit_code) {
       ->check(CLI::ExistingFile);
   command->add_option("--timeout-ms", options->timeout_ms, "Limit for one run");
   command->add_option("--seed", options->seed, "Seed for the pair order");
+  command->add_option("--cpu", options->cpu,
+                      "Pin both commands to this core and wait only for benchmarks on it "
+                      "(default: hold the whole machine)")
+      ->check(CLI::NonNegativeNumber);
   command->add_option("--format", options->format, "text or json")
       ->check(CLI::IsMember({"text", "json"}));
   command->add_option("command", options->candidate, "The candidate command (after --)")

@@ -7,7 +7,6 @@
 #include <chrono>
 #include <fmt/format.h>
 #include <map>
-#include <mutex>
 #include <random>
 #include <set>
 
@@ -18,32 +17,45 @@ namespace ratchet {
 
 namespace {
 
-// Exclusive across threads (mutex) and across ratchet processes on the
-// machine (flock), so two benchmarks never share the CPU.
+// Who may time at the same moment, across threads and across ratchet
+// processes on the machine (flock; each BenchmarkLock opens its own file
+// description, so two threads of one process exclude each other too). An
+// unpinned benchmark holds the machine: no other benchmark runs. A benchmark
+// pinned to a core shares the machine with benchmarks on other cores and
+// holds its core alone.
 class BenchmarkLock {
  public:
-  BenchmarkLock() : guard_(mutex()) {
-    const char* tmp = std::getenv("TMPDIR");
-    std::string path = std::string(tmp && *tmp ? tmp : "/tmp") + "/ratchet-benchmark.lock";
-    fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0666);
-    if (fd_ >= 0) {
-      while (::flock(fd_, LOCK_EX) != 0 && errno == EINTR) {
-      }
+  explicit BenchmarkLock(int cpu) {
+    if (cpu < 0) {
+      machine_ = take("ratchet-benchmark.lock", LOCK_EX);
+    } else {
+      machine_ = take("ratchet-benchmark.lock", LOCK_SH);
+      core_ = take(fmt::format("ratchet-benchmark.cpu{}.lock", cpu), LOCK_EX);
     }
   }
   ~BenchmarkLock() {
-    if (fd_ >= 0) ::close(fd_);  // closing releases the flock
+    // Closing releases the flock; the core before the machine.
+    if (core_ >= 0) ::close(core_);
+    if (machine_ >= 0) ::close(machine_);
   }
   BenchmarkLock(const BenchmarkLock&) = delete;
   BenchmarkLock& operator=(const BenchmarkLock&) = delete;
 
  private:
-  static std::mutex& mutex() {
-    static std::mutex m;
-    return m;
+  // Without a lock file (TMPDIR unwritable) the benchmark runs unlocked, as
+  // it would with another TMPDIR: there is no shared place to meet.
+  static int take(const std::string& name, int operation) {
+    const char* tmp = std::getenv("TMPDIR");
+    std::string path = std::string(tmp && *tmp ? tmp : "/tmp") + "/" + name;
+    int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0666);
+    if (fd >= 0) {
+      while (::flock(fd, operation) != 0 && errno == EINTR) {
+      }
+    }
+    return fd;
   }
-  std::lock_guard<std::mutex> guard_;
-  int fd_ = -1;
+  int machine_ = -1;
+  int core_ = -1;
 };
 
 struct Timing {
@@ -102,9 +114,9 @@ const char* verdict(const Interval& ci, double min_effect) {
 BenchmarkOutcome benchmark_ab(const TimedCommand& baseline, const TimedCommand& candidate,
                               const BenchmarkSettings& settings, const std::string& metric,
                               const std::filesystem::path& scratch, uint64_t seed,
-                              const std::atomic<bool>* cancel) {
+                              const std::atomic<bool>* cancel, int cpu) {
   BenchmarkOutcome out;
-  BenchmarkLock lock;
+  BenchmarkLock lock(cpu);
   auto start = std::chrono::steady_clock::now();
   std::mt19937_64 rng(seed);
 

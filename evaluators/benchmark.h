@@ -1,8 +1,9 @@
 // The benchmark stage: A/B timing of a candidate against the baseline.
 //
 // Pairs are taken in random order (a fixed A-B order biased A/A tests on
-// these VMs), after warm-up runs, while holding the machine-wide benchmark
-// lock so no two benchmarks ever time each other. The statistic is the
+// these VMs), after warm-up runs, while holding the benchmark lock: the whole
+// machine, or with benchmark slots the core the slot owns (docs/measurement.md
+// measures what a benchmark on the other core costs). The statistic is the
 // child's CPU time (user + system from wait4) unless the task asks for wall
 // time. Sampling is adaptive: after min_pairs, it stops once the confidence
 // interval's half-width is within target_ci of the speedup, or at max_pairs,
@@ -38,6 +39,10 @@ struct BenchmarkSettings {
   double min_effect = 0.0;
   // instructions mode: count only inside these functions (empty: the program).
   std::vector<std::string> count_functions;
+  // Benchmarks a campaign runs at once. 1: one at a time, holding the whole
+  // machine. N > 1: N slots, each owning one core; a candidate's verification
+  // and A/B pairs are pinned to its slot's core (engine/campaign.h).
+  int slots = 1;
 };
 
 struct BenchmarkOutcome {
@@ -59,9 +64,13 @@ struct BenchmarkOutcome {
 const char* verdict(const Interval& ci, double min_effect);
 
 // `scratch` holds a fresh work dir per run. `metric` is cpu_time or wall_time.
+// `cpu` < 0: the benchmark waits until no other benchmark runs on the machine
+// and holds it. `cpu` >= 0: the commands must be pinned to that core (their
+// `cpus`); the benchmark waits only for benchmarks on that core, or an
+// unpinned one, so one benchmark per core can run at once.
 BenchmarkOutcome benchmark_ab(const TimedCommand& baseline, const TimedCommand& candidate,
                               const BenchmarkSettings& settings, const std::string& metric,
                               const std::filesystem::path& scratch, uint64_t seed,
-                              const std::atomic<bool>* cancel = nullptr);
+                              const std::atomic<bool>* cancel = nullptr, int cpu = -1);
 
 }  // namespace ratchet

@@ -27,6 +27,9 @@ std::string describe_input(size_t index, const InputFile& input) {
   return fmt::format("input {} (size {}, seed {})", index + 1, input.spec.size, input.spec.seed);
 }
 
+// A benchmark slot's core, as TimedCommand::cpus.
+std::vector<int> cpus_of(int cpu) { return cpu < 0 ? std::vector<int>{} : std::vector<int>{cpu}; }
+
 StageResult skipped() { return {StageStatus::skipped, "an earlier stage failed", "", 0}; }
 
 StageResult run_failure(const sandbox::Result& result, const std::string& what) {
@@ -100,14 +103,14 @@ Status CascadeEvaluator::prepare() {
       }
       output = std::move(result.stdout_text);
     }
-    if (auto difference = check_output(outputs[0], outputs[1], input.path)) {
+    if (auto difference = check_output(outputs[0], outputs[1], input.path, -1)) {
       return fail(fmt::format("the baseline of task '{}' is not deterministic on {}: two runs "
                               "differ: {}", task_.name, describe_input(i, input), *difference));
     }
     reference_outputs_.push_back(std::move(outputs[0]));
   }
 
-  if (auto failure = check_sanitizers(task_.baseline())) {
+  if (auto failure = check_sanitizers(task_.baseline(), -1)) {
     return fail(fmt::format("the baseline of task '{}' fails under ASan/UBSan ({}); fix it, or "
                             "turn verification.sanitizers off:\n{}", task_.name,
                             failure->summary, failure->log));
@@ -135,7 +138,8 @@ int64_t CascadeEvaluator::candidate_timeout_ms() const {
 
 std::optional<std::string> CascadeEvaluator::check_output(const std::string& expected,
                                                           const std::string& actual,
-                                                          const std::filesystem::path& input) {
+                                                          const std::filesystem::path& input,
+                                                          int cpu) {
   if (task_.verify_mode != VerifyMode::command) {
     return compare_outputs(expected, actual, task_.verify_mode, {task_.abs_tol, task_.rel_tol});
   }
@@ -154,30 +158,34 @@ std::optional<std::string> CascadeEvaluator::check_output(const std::string& exp
     checker.extra_read_only.push_back(path);
   }
   checker.timeout_ms = task_.run_timeout_ms;
+  checker.cpus = cpus_of(cpu);
   sandbox::Result result = run_program(checker, scratch_, 1 << 20, cancel_);
   if (result.exited_ok()) return std::nullopt;
   return fmt::format("the checker rejects it ({}): {}", result.describe(),
                      truncate_middle(result.stdout_text + result.stderr_text, kMaxEvidenceBytes));
 }
 
-std::optional<StageResult> CascadeEvaluator::check_inputs(const std::filesystem::path& binary) {
+std::optional<StageResult> CascadeEvaluator::check_inputs(const std::filesystem::path& binary,
+                                                          int cpu) {
   for (size_t i = 0; i < inputs_->verify.size(); ++i) {
     const InputFile& input = inputs_->verify[i];
     TimedCommand command{binary, task_.run_args, input.path, task_.run_timeout_ms};
+    command.cpus = cpus_of(cpu);
     int runs = verify_settings_.determinism ? 2 : 1;
     std::string first_output;
     for (int run = 0; run < runs; ++run) {
       sandbox::Result result = run_program(command, scratch_, kMaxOutputBytes, cancel_);
       if (!result.exited_ok()) return run_failure(result, describe_input(i, input));
       if (run == 1) {
-        if (auto difference = check_output(first_output, result.stdout_text, input.path)) {
+        if (auto difference = check_output(first_output, result.stdout_text, input.path, cpu)) {
           return StageResult{StageStatus::failed,
                              fmt::format("not deterministic on {}", describe_input(i, input)),
                              *difference, 0};
         }
         continue;
       }
-      if (auto difference = check_output(reference_outputs_[i], result.stdout_text, input.path)) {
+      if (auto difference =
+              check_output(reference_outputs_[i], result.stdout_text, input.path, cpu)) {
         return StageResult{StageStatus::failed,
                            fmt::format("wrong output on {}", describe_input(i, input)),
                            *difference, 0};
@@ -189,7 +197,7 @@ std::optional<StageResult> CascadeEvaluator::check_inputs(const std::filesystem:
 }
 
 std::optional<StageResult> CascadeEvaluator::check_hidden_inputs(
-    const std::filesystem::path& binary, uint64_t seed) {
+    const std::filesystem::path& binary, uint64_t seed, int cpu) {
   if (verify_settings_.hidden_inputs <= 0) return std::nullopt;
   // Sizes from the task's verify inputs, largest first; seeds fresh each time.
   std::vector<int64_t> sizes;
@@ -203,30 +211,37 @@ std::optional<StageResult> CascadeEvaluator::check_hidden_inputs(
                                 cancel_);
     if (!input) continue;  // the generator's problem, not the candidate's
     TimedCommand reference{baseline_binary_, task_.run_args, input->path, task_.run_timeout_ms};
+    reference.cpus = cpus_of(cpu);
     sandbox::Result expected = run_program(reference, scratch_, kMaxOutputBytes, cancel_);
     if (!expected.exited_ok()) continue;
     TimedCommand command{binary, task_.run_args, input->path, task_.run_timeout_ms};
+    command.cpus = cpus_of(cpu);
     sandbox::Result actual = run_program(command, scratch_, kMaxOutputBytes, cancel_);
     std::string what = fmt::format("hidden input {} (size {})", i + 1, spec.size);
     if (!actual.exited_ok()) return run_failure(actual, what);
-    if (auto difference = check_output(expected.stdout_text, actual.stdout_text, input->path)) {
+    if (auto difference =
+            check_output(expected.stdout_text, actual.stdout_text, input->path, cpu)) {
       return StageResult{StageStatus::failed, "wrong output on " + what, *difference, 0};
     }
   }
   return std::nullopt;
 }
 
-std::optional<StageResult> CascadeEvaluator::check_sanitizers(const Program& program) {
+std::optional<StageResult> CascadeEvaluator::check_sanitizers(const Program& program, int cpu) {
   if (!verify_settings_.sanitizers) return std::nullopt;
   Program sources = program;
   sources.flags = kSanitizerFlags;
   std::string key = program_hash(sources);
-  auto cached = sanitizer_results_.find(key);
-  if (cached != sanitizer_results_.end()) {
-    if (cached->second.status == StageStatus::ok) return std::nullopt;
-    return cached->second;
+  {
+    std::lock_guard lock(results_mutex_);
+    auto cached = sanitizer_results_.find(key);
+    if (cached != sanitizer_results_.end()) {
+      if (cached->second.status == StageStatus::ok) return std::nullopt;
+      return cached->second;
+    }
   }
   auto remember = [&](StageResult result) -> std::optional<StageResult> {
+    std::lock_guard lock(results_mutex_);
     sanitizer_results_[key] = result;
     if (result.status == StageStatus::ok) return std::nullopt;
     return result;
@@ -243,6 +258,7 @@ std::optional<StageResult> CascadeEvaluator::check_sanitizers(const Program& pro
     TimedCommand command{build.binary, task_.run_args, input.path, task_.run_timeout_ms * 5};
     command.memory_mb = 0;  // ASan reserves terabytes of address space
     command.env = kSanitizerEnv;
+    command.cpus = cpus_of(cpu);
     sandbox::Result result = run_program(command, scratch_, kMaxOutputBytes, cancel_);
     if (!result.exited_ok()) {
       return remember(run_failure(result, "sanitizer report on " + describe_input(i, input)));
@@ -252,11 +268,11 @@ std::optional<StageResult> CascadeEvaluator::check_sanitizers(const Program& pro
 }
 
 StageResult CascadeEvaluator::verify(const Program& program, const std::filesystem::path& binary,
-                                     uint64_t seed) {
+                                     uint64_t seed, int cpu) {
   auto start = std::chrono::steady_clock::now();
-  std::optional<StageResult> failure = check_inputs(binary);
-  if (!failure) failure = check_hidden_inputs(binary, seed);
-  if (!failure) failure = check_sanitizers(program);
+  std::optional<StageResult> failure = check_inputs(binary, cpu);
+  if (!failure) failure = check_hidden_inputs(binary, seed, cpu);
+  if (!failure) failure = check_sanitizers(program, cpu);
   if (failure) {
     failure->seconds = seconds_since(start);
     return *failure;
@@ -270,10 +286,12 @@ StageResult CascadeEvaluator::verify(const Program& program, const std::filesyst
 }
 
 Evaluation CascadeEvaluator::benchmark(const std::filesystem::path& binary, Evaluation evaluation,
-                                       uint64_t seed, const BenchmarkSettings& settings) {
+                                       uint64_t seed, const BenchmarkSettings& settings,
+                                       int cpu) {
   TimedCommand baseline{baseline_binary_, task_.run_args, inputs_->benchmark.path,
                         task_.run_timeout_ms};
   TimedCommand candidate{binary, task_.run_args, inputs_->benchmark.path, candidate_timeout_ms()};
+  baseline.cpus = candidate.cpus = cpus_of(cpu);
   if (settings.mode == "instructions") {
     InstructionComparison comparison = compare_instructions(
         baseline, candidate, scratch_, settings.count_functions, cancel_);
@@ -290,7 +308,7 @@ Evaluation CascadeEvaluator::benchmark(const std::filesystem::path& binary, Eval
     return evaluation;
   }
   BenchmarkOutcome outcome =
-      benchmark_ab(baseline, candidate, settings, task_.metric, scratch_, seed, cancel_);
+      benchmark_ab(baseline, candidate, settings, task_.metric, scratch_, seed, cancel_, cpu);
   evaluation.benchmark = outcome.stage;
   if (outcome.stage.status == StageStatus::ok) {
     evaluation.metrics["speedup"] = outcome.speedup;
@@ -310,7 +328,7 @@ Evaluation CascadeEvaluator::evaluate_baseline(uint64_t seed) {
   Evaluation evaluation;
   evaluation.build = {StageStatus::ok, "built", "", 0};
   evaluation.verify = {StageStatus::ok, "reference outputs", "", 0};
-  return benchmark(baseline_binary_, std::move(evaluation), seed, settings_);
+  return benchmark(baseline_binary_, std::move(evaluation), seed, settings_, /*cpu=*/-1);
 }
 
 Result<std::string> binary_hash(const std::filesystem::path& binary) {
@@ -356,7 +374,7 @@ BuiltProgram CascadeEvaluator::build(const Program& program) {
 
 Evaluation CascadeEvaluator::evaluate_with(const Program& program, BuiltProgram built,
                                            uint64_t seed, const BenchmarkSettings& settings,
-                                           bool reuse_binaries) {
+                                           bool reuse_binaries, int cpu) {
   if (built.build.status == StageStatus::pending) built = build(program);
   Evaluation evaluation;
   if (built.cache_hit) evaluation.metrics["build_cache_hit"] = true;
@@ -368,6 +386,7 @@ Evaluation CascadeEvaluator::evaluate_with(const Program& program, BuiltProgram 
   }
   const std::string& hash = built.binary_hash;
   if (reuse_binaries) {
+    std::lock_guard lock(results_mutex_);
     auto known = evaluations_by_binary_.find(hash);
     if (known != evaluations_by_binary_.end()) {
       Evaluation reused = known->second;
@@ -377,24 +396,27 @@ Evaluation CascadeEvaluator::evaluate_with(const Program& program, BuiltProgram 
       return reused;
     }
   }
-  evaluation.verify = verify(program, built.binary, seed);
+  evaluation.verify = verify(program, built.binary, seed, cpu);
   if (evaluation.verify.status != StageStatus::ok) {
     evaluation.benchmark = skipped();
   } else {
-    evaluation = benchmark(built.binary, std::move(evaluation), seed, settings);
+    evaluation = benchmark(built.binary, std::move(evaluation), seed, settings, cpu);
   }
   evaluation.metrics["binary_hash"] = hash;
-  if (reuse_binaries && !(cancel_ && *cancel_)) evaluations_by_binary_[hash] = evaluation;
+  if (reuse_binaries && !(cancel_ && *cancel_)) {
+    std::lock_guard lock(results_mutex_);
+    evaluations_by_binary_[hash] = evaluation;
+  }
   return evaluation;
 }
 
 Evaluation CascadeEvaluator::evaluate(const Program& program, uint64_t seed) {
-  return evaluate_with(program, build(program), seed, settings_, /*reuse_binaries=*/true);
+  return evaluate_with(program, build(program), seed, settings_, /*reuse_binaries=*/true, -1);
 }
 
 Evaluation CascadeEvaluator::evaluate_built(const Program& program, BuiltProgram built,
-                                            uint64_t seed) {
-  return evaluate_with(program, std::move(built), seed, settings_, /*reuse_binaries=*/true);
+                                            uint64_t seed, int cpu) {
+  return evaluate_with(program, std::move(built), seed, settings_, /*reuse_binaries=*/true, cpu);
 }
 
 Evaluation CascadeEvaluator::confirm(const Program& program, uint64_t seed) {
@@ -403,7 +425,7 @@ Evaluation CascadeEvaluator::confirm(const Program& program, uint64_t seed) {
   precise.max_pairs = std::max(settings_.max_pairs * 2, precise.min_pairs);
   precise.target_ci = settings_.target_ci / 2;
   precise.max_seconds = settings_.max_seconds * 2;
-  return evaluate_with(program, build(program), seed, precise, /*reuse_binaries=*/false);
+  return evaluate_with(program, build(program), seed, precise, /*reuse_binaries=*/false, -1);
 }
 
 }  // namespace ratchet

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 
@@ -46,10 +47,15 @@ class Evaluator {
   // The build stage alone. Must be safe to call from several threads at
   // once, and while evaluate_built runs. The default builds nothing.
   virtual BuiltProgram build(const Program&) { return {}; }
-  // Verification and benchmark of what build() returned, one call at a
-  // time. The default (nothing built) evaluates the program whole.
-  virtual Evaluation evaluate_built(const Program& program, BuiltProgram built, uint64_t seed) {
+  // Verification and benchmark of what build() returned. `cpu` < 0: one
+  // call at a time, the benchmark holding the machine. `cpu` >= 0 (a
+  // benchmark slot): the runs are pinned to that core and calls for
+  // different cores may run at once. The default (nothing built) evaluates
+  // the program whole.
+  virtual Evaluation evaluate_built(const Program& program, BuiltProgram built, uint64_t seed,
+                                    int cpu) {
     (void)built;
+    (void)cpu;
     return evaluate(program, seed);
   }
   // The baseline against itself (an A/A test): the noise floor.
@@ -98,7 +104,9 @@ class CascadeEvaluator final : public Evaluator {
   Evaluation evaluate(const Program& program, uint64_t seed) override;
   // Thread-safe: compiles in the sandbox, reads and fills the build cache.
   BuiltProgram build(const Program& program) override;
-  Evaluation evaluate_built(const Program& program, BuiltProgram built, uint64_t seed) override;
+  // Thread-safe for different `cpu`s (benchmark slots).
+  Evaluation evaluate_built(const Program& program, BuiltProgram built, uint64_t seed,
+                            int cpu) override;
 
   // Reuse binaries built earlier (by this or another run) from `cache`;
   // call before prepare(), which reads the compiler's version for the key.
@@ -110,22 +118,25 @@ class CascadeEvaluator final : public Evaluator {
   const Task& task() const { return task_; }
 
  private:
-  StageResult verify(const Program& program, const std::filesystem::path& binary, uint64_t seed);
-  std::optional<StageResult> check_inputs(const std::filesystem::path& binary);
+  // `cpu` everywhere below: the core the runs are pinned to, or -1.
+  StageResult verify(const Program& program, const std::filesystem::path& binary, uint64_t seed,
+                     int cpu);
+  std::optional<StageResult> check_inputs(const std::filesystem::path& binary, int cpu);
   std::optional<StageResult> check_hidden_inputs(const std::filesystem::path& binary,
-                                                 uint64_t seed);
-  std::optional<StageResult> check_sanitizers(const Program& program);
+                                                 uint64_t seed, int cpu);
+  std::optional<StageResult> check_sanitizers(const Program& program, int cpu);
   std::optional<std::string> check_output(const std::string& expected, const std::string& actual,
-                                          const std::filesystem::path& input);
+                                          const std::filesystem::path& input, int cpu);
   Evaluation benchmark(const std::filesystem::path& binary, Evaluation evaluation, uint64_t seed,
-                       const BenchmarkSettings& settings);
+                       const BenchmarkSettings& settings, int cpu);
   Evaluation evaluate_with(const Program& program, BuiltProgram built, uint64_t seed,
-                           const BenchmarkSettings& settings, bool reuse_binaries);
+                           const BenchmarkSettings& settings, bool reuse_binaries, int cpu);
   int64_t candidate_timeout_ms() const;
 
   Task task_;
   BenchmarkSettings settings_;
   VerifySettings verify_settings_;
+  std::mutex results_mutex_;  // the two maps below, shared by benchmark slots
   std::map<std::string, StageResult> sanitizer_results_;  // by source hash
   // Different flags often give byte-identical binaries (a flag with nothing
   // to act on); such a binary is never verified or benchmarked twice.

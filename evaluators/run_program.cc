@@ -25,6 +25,7 @@ sandbox::Result run_program(const TimedCommand& command, const std::filesystem::
   spec.env = command.env;
   spec.cancel = cancel;
   spec.count_events = command.count_events;
+  spec.cpus = command.cpus;
   return sandbox::run(spec);
 }
 

@@ -21,6 +21,7 @@ struct TimedCommand {
   int64_t memory_mb = 2048;  // address-space limit; 0: none (sanitizers reserve terabytes)
   std::vector<std::pair<std::string, std::string>> env;  // beyond the sandbox defaults
   bool count_events = false;  // sandbox::Spec::count_events (perf counters)
+  std::vector<int> cpus;      // sandbox::Spec::cpus: the core(s) it is pinned to
 };
 
 sandbox::Result run_program(const TimedCommand& command, const std::filesystem::path& scratch,

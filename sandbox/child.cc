@@ -190,6 +190,14 @@ void enter_isolation(ChildPlan& plan, int status_fd) {
   }
 }
 
+// Spec::cpus, inherited by everything the command starts. A raw call: the
+// glibc wrapper is one too, but the copy must not depend on that.
+void pin_to_cpus(const ChildPlan& plan, int status_fd) {
+  if (plan.pin && syscall(SYS_sched_setaffinity, 0, sizeof plan.cpus, &plan.cpus) < 0) {
+    child_fail(status_fd, ChildStep::affinity);
+  }
+}
+
 // One byte from the parent on `go_fd`; EOF (ratchet gone or gave up) ends us.
 void wait_for_parent(int go_fd) {
   char go = 0;
@@ -214,6 +222,7 @@ void wait_for_parent(int go_fd) {
     child_fail(status_fd, ChildStep::descriptors);
   }
   if (plan.go_fd >= 0) wait_for_parent(plan.go_fd);
+  pin_to_cpus(plan, status_fd);
   if (!install_descriptors(plan, status_fd)) child_fail(status_fd, ChildStep::descriptors);
   if (chdir(plan.workdir.c_str()) < 0) child_fail(status_fd, ChildStep::workdir);
   apply_limits(plan, status_fd);
@@ -234,6 +243,7 @@ void wait_for_parent(int go_fd) {
     child_fail(status_fd, ChildStep::descriptors);
   }
   if (!catch_kill_request()) child_fail(status_fd, ChildStep::signals);
+  pin_to_cpus(plan, status_fd);
   // The slot's network namespace came with the slot thread; a run with
   // network access goes back to ratchet's.
   if (plan.join_network >= 0 && setns(plan.join_network, CLONE_NEWNET) < 0) {

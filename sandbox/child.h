@@ -19,6 +19,7 @@
 #pragma once
 
 #include <linux/filter.h>
+#include <sched.h>
 #include <sys/resource.h>
 #include <sys/types.h>
 
@@ -47,6 +48,7 @@ enum class ChildStep : int {
   seccomp,
   ready,       // not a failure: the init waits for its id maps
   exited,      // not a failure: the command's wait status, in detail
+  affinity,    // Spec::cpus could not be set
 };
 
 // Sent over the status pipe; pipe writes this small are atomic.
@@ -77,6 +79,8 @@ struct ChildPlan {
   int stderr_fd = -1;
   int status_fd = -1;
   int max_fd = 1024;  // for the close loop when close_range is missing
+  bool pin = false;   // Spec::cpus: set `cpus` as the affinity before exec
+  cpu_set_t cpus{};
 
   // Read end: one byte once the parent is ready for the command to start
   // (isolated: the id maps are written; process-group: the perf counters are

@@ -1,11 +1,14 @@
 #include "sandbox/plan.h"
 
+#include <sched.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
+#include <cstring>
 #include <string_view>
 
 #include "sandbox/fd.h"
@@ -128,6 +131,23 @@ ratchet::Status plan_limits(ChildPlan& plan, const Limits& limits) {
   return add_limit(plan, RLIMIT_CORE, "RLIMIT_CORE", 0, 0);
 }
 
+ratchet::Status plan_cpus(ChildPlan& plan, const std::vector<int>& cpus) {
+  if (cpus.empty()) return ratchet::Ok{};
+  std::vector<int> allowed = allowed_cpus();
+  CPU_ZERO(&plan.cpus);
+  for (int cpu : cpus) {
+    if (std::find(allowed.begin(), allowed.end(), cpu) == allowed.end()) {
+      std::string list;
+      for (int i : allowed) list += (list.empty() ? "" : ",") + std::to_string(i);
+      return fail("cpu " + std::to_string(cpu) + " is not one ratchet may run on (allowed: " +
+                  list + ")");
+    }
+    CPU_SET(cpu, &plan.cpus);
+  }
+  plan.pin = true;
+  return ratchet::Ok{};
+}
+
 void drop_limit(ChildPlan& plan, int resource) {
   auto end = plan.limits.begin() + plan.limit_count;
   auto kept = std::remove_if(plan.limits.begin(), end,
@@ -160,6 +180,7 @@ std::string describe_child_failure(const ChildReport& report, const ChildPlan& p
       return "cannot make a path visible in the sandbox: " + reason;
     case ChildStep::credentials: return "cannot switch to the sandbox uid: " + reason;
     case ChildStep::seccomp: return "cannot install the seccomp filter: " + reason;
+    case ChildStep::affinity: return "cannot pin the command to its CPUs: " + reason;
     case ChildStep::ready:
     case ChildStep::exited: break;
   }
@@ -181,5 +202,16 @@ bool looks_out_of_memory(const Result& result, const Limits& limits) {
   return limits.memory_mb > 0 && result.peak_memory_kb >= limits.memory_mb * 1024 * 9 / 10;
 }
 
+
+std::vector<int> allowed_cpus() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  std::vector<int> cpus;
+  if (sched_getaffinity(0, sizeof set, &set) < 0) return cpus;
+  for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu) {
+    if (CPU_ISSET(cpu, &set)) cpus.push_back(cpu);
+  }
+  return cpus;
+}
 
 }  // namespace ratchet::sandbox

@@ -26,6 +26,8 @@ ratchet::Result<std::string> resolve_executable(const std::string& name,
 
 ratchet::Status plan_limits(ChildPlan& plan, const Limits& limits);
 void drop_limit(ChildPlan& plan, int resource);
+// Spec::cpus into the plan; each must be in ratchet's own affinity mask.
+ratchet::Status plan_cpus(ChildPlan& plan, const std::vector<int>& cpus);
 
 std::string describe_child_failure(const ChildReport& report, const ChildPlan& plan,
                                    const std::string& command);

@@ -232,6 +232,7 @@ ratchet::Status Runner::prepare() {
   plan_.envp.push_back(nullptr);
 
   if (auto status = plan_limits(plan_, spec_.limits); !status) return status;
+  if (auto status = plan_cpus(plan_, spec_.cpus); !status) return status;
   rlimit files;
   if (getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur != RLIM_INFINITY) {
     plan_.max_fd = static_cast<int>(std::min<rlim_t>(files.rlim_cur, 1 << 20));

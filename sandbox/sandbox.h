@@ -75,6 +75,10 @@ struct Spec {
   // machine has a PMU, and the software events task-clock (nanoseconds),
   // page-faults, context-switches and cpu-migrations.
   bool count_events = false;
+  // Pin the command's whole process tree to these CPUs (sched_setaffinity,
+  // set by the child before it execs and inherited); empty: wherever the
+  // scheduler likes. A benchmark slot pins its runs to the core it owns.
+  std::vector<int> cpus;
 };
 
 // Fixed set; numeric values are persisted and never renumbered.
@@ -134,5 +138,9 @@ struct Result {
 // must therefore not waitpid(-1) (it would steal a run's child); processes it
 // forks stay in ratchet's session and are never touched by run().
 Result run(const Spec& spec);
+
+// The CPUs ratchet may run on (its affinity mask), ascending: what Spec::cpus
+// may name.
+std::vector<int> allowed_cpus();
 
 }  // namespace ratchet::sandbox

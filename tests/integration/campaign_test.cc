@@ -89,6 +89,38 @@ TEST_CASE("campaign: a run records candidates that db top, show and stats report
   CHECK_THAT(missing.err, Contains("no candidate #999"));
 }
 
+TEST_CASE("campaign: with two benchmark slots every candidate is verified and benchmarked") {
+  if (std::thread::hardware_concurrency() < 2) return;  // one core: one slot
+  Ratchet ratchet;
+  nlohmann::json config = tiny_config(6);
+  config["benchmark"]["slots"] = 2;
+  config["search"] = {{"in_flight", 4}};
+  CommandResult run = ratchet.run({"run", ratchet.write_config("slots.json", config).string(),
+                                   "--db", ratchet.db().string()});
+  INFO(run.err);
+  REQUIRE(run.exit_code == 0);
+  nlohmann::json stats = db_json(ratchet, {"db", "stats"});
+  CHECK(stats["evaluations"].get<int>() == 7);
+  for (const auto& row : db_json(ratchet, {"db", "top", "--limit", "10"})) {
+    CHECK(row["status"] == "evaluated");
+    CHECK(row["speedup"].get<double>() > 0);
+  }
+}
+
+TEST_CASE("campaign: measure --cpu pins both commands, and a CPU ratchet may not use is refused") {
+  Ratchet ratchet;
+  CommandResult pinned = ratchet.run({"measure", "--cpu", "0", "--min-pairs", "2", "--max-pairs",
+                                      "2", "--format", "json", "--baseline", "true", "--",
+                                      "true"});
+  INFO(pinned.err);
+  REQUIRE(pinned.exit_code == 0);
+  CHECK(nlohmann::json::parse(pinned.out)["pairs"] == 2);
+  CommandResult refused = ratchet.run({"measure", "--cpu", "4000", "--baseline", "/bin/true",
+                                       "--", "true"});
+  CHECK(refused.exit_code == 1);
+  CHECK_THAT(refused.err, Contains("cpu 4000 is not one ratchet may run on"));
+}
+
 TEST_CASE("campaign: --resume continues the same campaign and counts the whole budget") {
   Ratchet ratchet;
   auto config = ratchet.write_config("tiny.json", tiny_config(2));

@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include <map>
+#include <mutex>
 #include <set>
 #include <thread>
 #include <sstream>
@@ -11,6 +12,7 @@
 #include "common/files.h"
 #include "engine/campaign.h"
 #include "engine/database.h"
+#include "sandbox/sandbox.h"
 
 using namespace ratchet;
 
@@ -63,7 +65,7 @@ class InstantEvaluator final : public Evaluator {
 class StagedEvaluator final : public Evaluator {
  public:
   Evaluation evaluate(const Program& program, uint64_t seed) override {
-    return evaluate_built(program, build(program), seed);
+    return evaluate_built(program, build(program), seed, -1);
   }
   BuiltProgram build(const Program& program) override {
     int now = ++building;
@@ -76,11 +78,21 @@ class StagedEvaluator final : public Evaluator {
     built.binary_hash = program_hash(program);
     return built;
   }
-  Evaluation evaluate_built(const Program& program, BuiltProgram built, uint64_t seed) override {
-    if (++evaluating > 1) overlapped_evaluations = true;
+  Evaluation evaluate_built(const Program& program, BuiltProgram built, uint64_t seed,
+                            int cpu) override {
+    {
+      std::lock_guard lock(mutex);
+      if (++evaluating > 1) overlapped_evaluations = true;
+      if (cpu >= 0 && !cpus_busy.insert(cpu).second) core_shared = true;
+      cpus_seen.insert(cpu);
+    }
     if (built.build.status != StageStatus::ok) wrong_order = true;
+    // Long enough that a second slot's evaluation can start meanwhile.
+    if (cpu >= 0) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    std::lock_guard lock(mutex);
     Evaluation evaluation = inner.evaluate(program, seed);
     seeds.push_back(seed);
+    cpus_busy.erase(cpu);
     --evaluating;
     return evaluation;
   }
@@ -92,6 +104,9 @@ class StagedEvaluator final : public Evaluator {
   std::atomic<int> building{0}, max_building{0}, evaluating{0};
   std::atomic<bool> overlapped_evaluations{false}, wrong_order{false};
   std::vector<uint64_t> seeds;
+  std::mutex mutex;
+  std::set<int> cpus_busy, cpus_seen;
+  bool core_shared = false;  // two evaluations on one core at once
 };
 
 // What a campaign did, in id order, to compare two runs.
@@ -311,6 +326,28 @@ TEST_CASE("campaign: the pipeline overlaps builds and keeps evaluations one at a
   // Recorded in the order they were proposed: stage 4 runs in order.
   std::set<uint64_t> distinct(evaluator.seeds.begin(), evaluator.seeds.end());
   CHECK(distinct.size() == evaluator.seeds.size());
+  CHECK(evaluator.cpus_seen == std::set<int>{-1});  // one slot: the whole machine
+}
+
+TEST_CASE("campaign: benchmark slots evaluate on their own cores at once, never two on one") {
+  if (sandbox::allowed_cpus().size() < 2) return;  // one core: one slot is all there is
+  Fixture f;
+  f.config.search.in_flight = 6;
+  f.config.max_evals = 40;
+  f.config.benchmark.slots = 2;
+  Database db = Database::open(f.dir.path() / "slots.db", true);
+  StagedEvaluator evaluator;
+  CampaignOutcome outcome = f.run(db, evaluator, false);
+  CHECK(outcome.counts.done == 40);
+  CHECK(evaluator.overlapped_evaluations);
+  CHECK_FALSE(evaluator.core_shared);
+  std::vector<int> cpus = sandbox::allowed_cpus();
+  CHECK(evaluator.cpus_seen == std::set<int>{cpus[0], cpus[1]});
+  CHECK_FALSE(evaluator.wrong_order);
+  for (const auto& [hash, calls] : evaluator.inner.calls) CHECK(calls == 1);
+  for (const auto& candidate : db.candidates(outcome.campaign_id)) {
+    CHECK(candidate.status != CandidateStatus::pending);
+  }
 }
 
 TEST_CASE("campaign: a stop request with candidates in flight leaves them pending for resume") {

@@ -7,6 +7,7 @@
 
 #include "common/files.h"
 #include "common/result.h"
+#include "sandbox/sandbox.h"
 #include "tests/unit/usage_error_check.h"
 
 namespace fs = std::filesystem;
@@ -262,4 +263,20 @@ TEST_CASE("config: bad search settings name the key") {
                     dir.file() + ": key 'search.in_flight': expected an integer from 1 to 64, got 0");
   CHECK_USAGE_ERROR(load_config(dir.with_task(R"("search": {"islands": 0})")),
                     dir.file() + ": key 'search.islands': expected an integer from 1 to 64, got 0");
+}
+
+TEST_CASE("config: benchmark slots are at most the cores ratchet may use") {
+  ConfigDir dir;
+  CHECK(load_config(dir.with_task(R"("benchmark": {})")).benchmark.slots == 1);
+  size_t cpus = ratchet::sandbox::allowed_cpus().size();
+  REQUIRE(cpus >= 1);
+  std::string all = std::to_string(cpus);
+  CHECK(load_config(dir.with_task(R"("benchmark": {"slots": )" + all + "}")).benchmark.slots ==
+        static_cast<int>(cpus));
+  std::string one_more = std::to_string(cpus + 1);
+  CHECK_USAGE_ERROR(load_config(dir.with_task(R"("benchmark": {"slots": )" + one_more + "}")),
+                    dir.file() + ": key 'benchmark.slots': expected at most the " + all +
+                        " CPUs ratchet may run on (a slot owns a core), got " + one_more);
+  CHECK_USAGE_ERROR(load_config(dir.with_task(R"("benchmark": {"slots": 0})")),
+                    dir.file() + ": key 'benchmark.slots': expected an integer from 1 to 64, got 0");
 }

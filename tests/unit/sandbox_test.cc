@@ -592,3 +592,36 @@ TEST_CASE("sandbox: the command is born in its slot's cgroups", "[sandbox]") {
   }
   CHECK(in_slot == 2);
 }
+
+TEST_CASE("sandbox: a pinned command and its children run only on the given CPU", "[sandbox]") {
+  TempDir dir("sandbox-test-");
+  int cpu = std::thread::hardware_concurrency() > 1 ? 1 : 0;
+  for (Isolation level : {Isolation::process_group, Isolation::full}) {
+    Spec spec = make_spec(dir, {"sh", "-c", "grep Cpus_allowed_list /proc/self/status; "
+                                            "sh -c 'grep Cpus_allowed_list /proc/self/status'"});
+    spec.isolation = level;
+    spec.cpus = {cpu};
+    Result result = ratchet::sandbox::run(spec);
+    INFO(result.setup_error << result.stderr_text);
+    REQUIRE(result.exited_ok());
+    std::string line = "Cpus_allowed_list:\t" + std::to_string(cpu) + "\n";
+    CHECK(result.stdout_text == line + line);
+  }
+  // Unpinned, the command may run wherever ratchet may.
+  Result free_run = run_sh(dir, "grep Cpus_allowed_list /proc/self/status");
+  REQUIRE(free_run.exited_ok());
+  if (std::thread::hardware_concurrency() > 1) {
+    CHECK(free_run.stdout_text != "Cpus_allowed_list:\t" + std::to_string(cpu) + "\n");
+  }
+}
+
+TEST_CASE("sandbox: a CPU ratchet may not use is a setup error naming it", "[sandbox]") {
+  TempDir dir("sandbox-test-");
+  Spec spec = make_spec(dir, {"true"});
+  spec.cpus = {4000};
+  Result result = ratchet::sandbox::run(spec);
+  CHECK(result.termination == Termination::setup_error);
+  CHECK_THAT(result.setup_error, Catch::Contains("cpu 4000 is not one ratchet may run on"));
+  spec.cpus = {-1};
+  CHECK_THAT(ratchet::sandbox::run(spec).setup_error, Catch::Contains("cpu -1"));
+}
