@@ -19,7 +19,8 @@ namespace ratchet::sandbox {
 namespace {
 
 // Calls that let a process leave or reshape its box, reach into another
-// process, or widen the kernel's attack surface. Names, not numbers, so that
+// process, or widen the kernel's attack surface (sched_setaffinity: a run
+// pinned to a benchmark slot's core must not spill onto another slot's). Names, not numbers, so that
 // calls this libseccomp does not know are skipped rather than misnumbered.
 constexpr const char* kRefused[] = {
     "ptrace", "process_vm_readv", "process_vm_writev", "kcmp",
@@ -30,6 +31,7 @@ constexpr const char* kRefused[] = {
     "init_module", "finit_module", "delete_module", "reboot", "swapon", "swapoff", "acct",
     "quotactl", "syslog", "name_to_handle_at", "open_by_handle_at", "fanotify_init",
     "lookup_dcookie", "vhangup", "settimeofday", "clock_settime", "adjtimex", "clock_adjtime",
+    "sched_setaffinity",
 };
 
 constexpr unsigned long kNamespaceFlags[] = {CLONE_NEWNS, CLONE_NEWUSER, CLONE_NEWPID,

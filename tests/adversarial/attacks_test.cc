@@ -347,6 +347,10 @@ int main(void) {
   report("perf", syscall(SYS_perf_event_open, 0, 0, -1, -1, 0));
   report("userfaultfd", syscall(SYS_userfaultfd, 0));
   report("ptrace", syscall(SYS_ptrace, 0, 0, 0, 0));
+  cpu_set_t all;
+  CPU_ZERO(&all);
+  for (int cpu = 0; cpu < 64; ++cpu) CPU_SET(cpu, &all);
+  report("sched_setaffinity", sched_setaffinity(0, sizeof all, &all));
   return 0;
 })");
   Result result = attack.run();

@@ -3,7 +3,9 @@
 and everything it starts (compilers, verifiers, benchmarks) keep busy while
 candidates remain.
 
-Usage: core_use.py RATCHET CONFIG IN_FLIGHT [MAX_EVALS]
+Usage: core_use.py RATCHET CONFIG IN_FLIGHT [MAX_EVALS] [SLOTS]
+
+SLOTS sets benchmark.slots (default: the config's, else 1).
 
 The campaign runs in a cgroup v1 cpuacct group of its own, so other work on a
 shared machine is not counted: its CPU time (cpuacct.usage) is sampled every
@@ -26,6 +28,7 @@ CPUACCT = "/sys/fs/cgroup/cpuacct"
 def main():
     ratchet, config_path, in_flight = sys.argv[1], sys.argv[2], int(sys.argv[3])
     max_evals = sys.argv[4] if len(sys.argv) > 4 else None
+    slots = int(sys.argv[5]) if len(sys.argv) > 5 else None
     config_dir = os.path.dirname(os.path.abspath(config_path))
     text = open(config_path).read()
     text = re.sub(r"^\s*//.*$", "", text, flags=re.M)
@@ -33,6 +36,8 @@ def main():
     config = json.loads(text)
     config["task"] = os.path.normpath(os.path.join(config_dir, config["task"]))
     config.setdefault("search", {})["in_flight"] = in_flight
+    if slots is not None:
+        config.setdefault("benchmark", {})["slots"] = slots
     work = tempfile.mkdtemp(prefix="ratchet-core-use-")
     with open(os.path.join(work, "config.json"), "w") as out:
         json.dump(config, out)
@@ -86,7 +91,8 @@ def main():
     cores = os.cpu_count()
     share = (b[1] - a[1]) / ((b[0] - a[0]) * cores) if b[0] > a[0] else 0
     total = samples[-1]
-    print(f"in_flight {in_flight}: candidates window {b[0] - a[0]:.1f} s, cpu {b[1] - a[1]:.1f} s, "
+    slots_used = config.get("benchmark", {}).get("slots", 1)
+    print(f"in_flight {in_flight}, slots {slots_used}: candidates window {b[0] - a[0]:.1f} s, cpu {b[1] - a[1]:.1f} s, "
           f"core use {100 * share:.1f}% of {cores} cores; whole run {total[0] - start:.1f} s, "
           f"cpu {total[1]:.1f} s")
 
