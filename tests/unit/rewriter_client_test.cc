@@ -162,6 +162,21 @@ TEST_CASE("rewriter client: a worker that exits, stalls or garbles its reply is 
     CHECK(failed.error().find("the rewriter timed out after 0.5 s on this request") == 0);
     CHECK(client.call("check_pipeline", kGood));
   }
+  SECTION("killed during a request") {
+    RewriterClient client = faulty("stall:BAD");
+    REQUIRE(client.call("check_pipeline", kGood));
+    pid_t pid = client.pid();
+    std::thread killer([pid] {
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+      kill(pid, SIGKILL);
+    });
+    auto failed = client.call("check_pipeline", {{"pipeline", "BAD"}}, "this edit");
+    killer.join();
+    REQUIRE_FALSE(failed);
+    CHECK(failed.error() == "the rewriter was killed (signal 9, Killed) on this edit");
+    CHECK(client.call("check_pipeline", kGood));
+    CHECK(client.starts() == 2);
+  }
   SECTION("garble") {
     RewriterClient client = faulty("garble:BAD");
     auto failed = client.call("check_pipeline", {{"pipeline", "BAD"}});
