@@ -12,6 +12,7 @@
 #include "common/text.h"
 #include "engine/cli.h"
 #include "engine/remote_rewriters.h"
+#include "engine/rewriter_client.h"
 #include "rewriters/search_replace.h"
 #include "rewriters/transform_rule.h"
 
@@ -40,6 +41,10 @@ std::string read_or_usage(const std::string& path, const char* what) {
 }
 
 int list_transforms() {
+  if (remote::builtin_transforms().empty()) {
+    runtime_error(fmt::format("the rewriter worker ({}) listed no built-in transforms",
+                              rewriter_executable().string()));
+  }
   for (const auto& t : remote::builtin_transforms()) {
     std::cout << fmt::format("{:<26} {}{}\n", t.name, t.description, t.cxx_only ? " (C++)" : "");
   }

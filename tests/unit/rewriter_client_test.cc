@@ -108,6 +108,35 @@ TEST_CASE("rewriter client: remote edits and hashes equal the in-process ones") 
   CHECK(a() == b());  // the generator advanced alike
 }
 
+TEST_CASE("rewriter client: an ir edit is lowered in the controller, then spliced in the worker") {
+  Task task = testing::tiny_task(10000);
+  Program parent = task.baseline();
+  RewriteContext context = c_context(task);
+  Edit edit{EditKind::ir};
+  edit.symbol = "f";
+  edit.text = "define i32 @f(i32 %x) {\n  %y = add i32 %x, 1\n  ret i32 %y\n}\n";
+  auto unlowered = remote::apply_edit(parent, edit, {}, context);
+  REQUIRE_FALSE(unlowered);
+  CHECK(unlowered.error() == apply_edit(parent, edit, {}, context).error());
+  int lowered = 0;
+  context.lower_to_ir = [&](const Program&, const std::string& file) -> Result<std::string> {
+    ++lowered;
+    CHECK(file == "tiny.c");
+    return std::string("define i32 @f(i32 %x) {\n  ret i32 %x\n}\n");
+  };
+  auto local = apply_edit(parent, edit, {}, context);
+  auto remote = remote::apply_edit(parent, edit, {}, context);
+  REQUIRE(local);
+  REQUIRE(remote);
+  CHECK(*remote == *local);
+  CHECK(remote->files.count("tiny.c.ll") == 1);
+  CHECK(lowered == 2);
+  edit.text = "define i32 @f(i32 %x) {\n  ret i32 %z\n}\n";
+  auto refused = remote::apply_edit(parent, edit, {}, context);
+  REQUIRE_FALSE(refused);
+  CHECK(refused.error() == apply_edit(parent, edit, {}, context).error());
+}
+
 TEST_CASE("rewriter client: a flag-only edit needs no worker") {
   RewriterClient& client = rewriter_client();
   int requests = client.requests();
