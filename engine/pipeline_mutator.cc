@@ -7,7 +7,8 @@ namespace ratchet {
 
 std::optional<Proposal> PipelineMutator::propose(const ProposalContext& context) {
   std::string current = program_pipeline(context.parent.program);
-  std::string mutated = remote::mutate_pipeline(current.empty() ? "default<O2>" : current, context.rng);
+  std::string mutated =
+      remote::mutate_pipeline(current.empty() ? "default<O2>" : current, context.rng);
   if (mutated == current) return std::nullopt;
   Proposal proposal;
   proposal.edit.kind = EditKind::flags;

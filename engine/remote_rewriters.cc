@@ -103,9 +103,10 @@ Result<Program> apply_edit(const Program& parent, const Edit& edit,
       sent.files[ir_file_of(*file)] = std::move(*lowered);
     }
   }
-  auto reply = call("apply_edit",
-                    {{"parent", to_json(sent)}, {"edit", to_json(edit)}, {"context", to_json(context)}},
-                    "this edit");
+  auto reply = call(
+      "apply_edit",
+      {{"parent", to_json(sent)}, {"edit", to_json(edit)}, {"context", to_json(context)}},
+      "this edit");
   auto program = field<json>(reply, "program");
   if (!program) return fail(program.error());
   try {

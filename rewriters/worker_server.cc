@@ -35,7 +35,9 @@ json reply(const Result<T>& result, const char* key) {
   return {{"ok", true}, {"value", {{key, *result}}}};
 }
 
-RewriteContext context_of(const json& args) { return rewrite_context_from_json(args.at("context")); }
+RewriteContext context_of(const json& args) {
+  return rewrite_context_from_json(args.at("context"));
+}
 std::string text_of(const json& args, const char* key) { return args.at(key).get<std::string>(); }
 
 // The ops: one line each, the in-process rewriter with the same arguments.
@@ -103,7 +105,8 @@ const std::map<std::string, Handler>& handlers() {
          state << rng;
          return reply(Ok{}, {{"pipeline", mutated}, {"rng", state.str()}});
        }},
-      {"verify_ir", [](const json& a) { return reply(verify_ir(text_of(a, "module")), "functions"); }},
+      {"verify_ir",  // module → functions (the number of definitions)
+       [](const json& a) { return reply(verify_ir(text_of(a, "module")), "functions"); }},
       {"run_pipeline",  // module, pipeline → module
        [](const json& a) {
          return reply(run_pipeline(text_of(a, "module"), text_of(a, "pipeline")), "module");
