@@ -7,9 +7,8 @@
 #include <tbb/task_arena.h>
 
 #include "common/hash.h"
+#include "engine/remote_rewriters.h"
 #include "evaluators/builder.h"
-#include "rewriters/apply_edit.h"
-#include "rewriters/semantic_hash.h"
 #include "sandbox/sandbox.h"
 
 namespace ratchet {
@@ -59,7 +58,7 @@ RewriteContext rewrite_context(const Task& task, const Program& program) {
 // The candidates' program_hash: their token streams and flags, so programs
 // that differ only in comments or layout are one program (never built twice).
 std::string dedupe_hash(const Task& task, const Program& program) {
-  return semantic_hash(program, rewrite_context(task, program));
+  return remote::semantic_hash(program, rewrite_context(task, program));
 }
 
 nlohmann::json stage_artifact(const StageResult& stage) {
@@ -332,7 +331,7 @@ std::optional<CandidateRecord> Campaign::propose_one(int64_t step) {
   // (An LLM answer that held no usable edit arrives already refused.)
   Result<Program> child = !proposal->refusal.empty()
                               ? Result<Program>(fail(proposal->refusal))
-                              : apply_edit(parent.program, proposal->edit, genes_,
+                              : remote::apply_edit(parent.program, proposal->edit, genes_,
                                            rewrite_context(task_, parent.program));
   std::lock_guard lock(mutex_);
   if (!proposal->note.empty()) progress_.note(proposal->note);  // e.g. an endpoint failed

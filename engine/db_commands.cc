@@ -10,6 +10,7 @@
 #include "engine/cli.h"
 #include "engine/database.h"
 #include "engine/progress.h"
+#include "engine/remote_rewriters.h"
 #include "rewriters/transform_rule.h"
 
 namespace ratchet {
@@ -255,7 +256,7 @@ void add_user_transform(Database& db, const std::string& file) {
   if (!text) usage_error(text.error());
   auto rule = parse_rule(*text);
   if (!rule) usage_error(file + ": " + rule.error());
-  if (Status ok = check_matcher(rule->match); !ok) usage_error(file + ": " + ok.error());
+  if (Status ok = remote::check_matcher(rule->match); !ok) usage_error(file + ": " + ok.error());
   TransformRecord record{0, rule->name, *text, "user"};
   db.add_transform(record);
   std::cout << fmt::format("transform #{} '{}' ({})\n", record.id, record.name, record.origin);

@@ -9,7 +9,7 @@
 
 #include "common/files.h"
 #include "engine/cli.h"
-#include "rewriters/llvm_ir.h"
+#include "engine/remote_rewriters.h"
 
 namespace ratchet {
 
@@ -34,19 +34,19 @@ std::string located(const std::string& file, const std::string& error) {
 
 int check(const IrOptions& options) {
   std::string text = read_module(options.file);
-  auto functions = verify_ir(text);
+  auto functions = remote::verify_ir(text);
   if (!functions) runtime_error(located(options.file, functions.error()));
   std::cout << fmt::format("{}: ok ({} function definitions)\n", options.file, *functions);
   return kExitOk;
 }
 
 int pipeline(const IrOptions& options) {
-  if (Status ok = check_pipeline(options.pipeline); !ok) runtime_error(ok.error());
+  if (Status ok = remote::check_pipeline(options.pipeline); !ok) runtime_error(ok.error());
   if (options.file.empty()) {
     std::cout << fmt::format("pipeline ok: {}\n", options.pipeline);
     return kExitOk;
   }
-  auto optimized = run_pipeline(read_module(options.file), options.pipeline);
+  auto optimized = remote::run_pipeline(read_module(options.file), options.pipeline);
   if (!optimized) runtime_error(located(options.file, optimized.error()));
   std::cout << *optimized;
   return kExitOk;

@@ -135,20 +135,25 @@ const Member* Islands::highest() const {
 }
 
 std::vector<Member> Islands::top(int n) const {
-  std::vector<Member> all;
+  // The n fastest, kept sorted as the members go by (not a copy of them all:
+  // that was 6 MB at 100,000 candidates).
+  auto faster = [](const Member& a, const Member& b) {
+    return a.speedup != b.speedup ? a.speedup > b.speedup : a.id < b.id;
+  };
+  const size_t limit = static_cast<size_t>(std::max(n, 0));
+  std::vector<Member> best;
   for (const auto& population : populations_) {
     for (const Member& member : population.members()) {
-      if (!member.baseline) all.push_back(member);
+      if (member.baseline || limit == 0) continue;
+      if (best.size() == limit && !faster(member, best.back())) continue;
+      if (std::any_of(best.begin(), best.end(), [&](const Member& m) { return m.id == member.id; })) {
+        continue;  // a migrant: the same candidate on two islands
+      }
+      best.insert(std::upper_bound(best.begin(), best.end(), member, faster), member);
+      if (best.size() > limit) best.pop_back();
     }
   }
-  std::sort(all.begin(), all.end(), [](const Member& a, const Member& b) {
-    return a.speedup != b.speedup ? a.speedup > b.speedup : a.id < b.id;
-  });
-  all.erase(std::unique(all.begin(), all.end(),
-                        [](const Member& a, const Member& b) { return a.id == b.id; }),
-            all.end());
-  if (all.size() > static_cast<size_t>(std::max(n, 0))) all.resize(static_cast<size_t>(std::max(n, 0)));
-  return all;
+  return best;
 }
 
 std::vector<Member> Islands::pareto_front() const {

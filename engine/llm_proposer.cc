@@ -6,7 +6,7 @@
 #include "common/text.h"
 #include "engine/llm/answer.h"
 #include "engine/progress.h"
-#include "rewriters/apply_edit.h"
+#include "rewriters/plain_edit.h"
 #include "rewriters/search_replace.h"
 
 namespace ratchet {

@@ -1,13 +1,14 @@
 #include "engine/pipeline_mutator.h"
 
 #include "evaluators/builder.h"
-#include "rewriters/llvm_ir.h"
+#include "engine/remote_rewriters.h"
 
 namespace ratchet {
 
 std::optional<Proposal> PipelineMutator::propose(const ProposalContext& context) {
   std::string current = program_pipeline(context.parent.program);
-  std::string mutated = mutate_pipeline(current.empty() ? "default<O2>" : current, context.rng);
+  std::string mutated =
+      remote::mutate_pipeline(current.empty() ? "default<O2>" : current, context.rng);
   if (mutated == current) return std::nullopt;
   Proposal proposal;
   proposal.edit.kind = EditKind::flags;

@@ -20,6 +20,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <random>
 #include <vector>
@@ -67,7 +68,7 @@ class Population {
   std::vector<const Member*> front() const;
 
   // All members, in the order they were added (for archives and migration).
-  const std::vector<Member>& members() const { return members_; }
+  const std::deque<Member>& members() const { return members_; }
   bool contains(int64_t id) const;
 
  private:
@@ -80,7 +81,9 @@ class Population {
   int64_t best_ = -1;
   int64_t highest_ = -1;
   int64_t fittest_ = -1;
-  std::vector<Member> members_;
+  // A deque, not a vector: it grows by small blocks, so 100,000 members never
+  // need a doubled copy of themselves (a vector's growth held 16 MB at once).
+  std::deque<Member> members_;
   std::vector<int64_t> front_;  // indexes into members_
 };
 

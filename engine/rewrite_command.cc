@@ -11,8 +11,8 @@
 #include "common/files.h"
 #include "common/text.h"
 #include "engine/cli.h"
-#include "rewriters/clang_parse.h"
-#include "rewriters/function_edit.h"
+#include "engine/remote_rewriters.h"
+#include "engine/rewriter_client.h"
 #include "rewriters/search_replace.h"
 #include "rewriters/transform_rule.h"
 
@@ -41,7 +41,11 @@ std::string read_or_usage(const std::string& path, const char* what) {
 }
 
 int list_transforms() {
-  for (const auto& t : builtin_transforms()) {
+  if (remote::builtin_transforms().empty()) {
+    runtime_error(fmt::format("the rewriter worker ({}) listed no built-in transforms",
+                              rewriter_executable().string()));
+  }
+  for (const auto& t : remote::builtin_transforms()) {
     std::cout << fmt::format("{:<26} {}{}\n", t.name, t.description, t.cxx_only ? " (C++)" : "");
   }
   return kExitOk;
@@ -73,25 +77,25 @@ int rewrite(const RewriteOptions& options) {
   if (!options.rule.empty()) {
     auto rule = parse_rule(read_or_usage(options.rule, "--rule"));
     if (!rule) usage_error(fmt::format("{}: {}", options.rule, rule.error()));
-    if (Status ok = check_matcher(rule->match); !ok) {
+    if (Status ok = remote::check_matcher(rule->match); !ok) {
       usage_error(fmt::format("{}: {}", options.rule, ok.error()));
     }
-    result = apply_rule(name, text, *rule, context);
+    result = remote::apply_rule(name, text, *rule, context);
   } else if (!options.transform.empty()) {
-    const auto& all = builtin_transforms();
+    const auto& all = remote::builtin_transforms();
     bool known = std::any_of(all.begin(), all.end(),
                              [&](const BuiltinTransform& t) { return t.name == options.transform; });
-    result = apply_builtin(options.transform, name, text, context);
+    result = remote::apply_builtin(options.transform, name, text, context);
     if (!known) usage_error(result.error());
   } else if (!options.function.empty()) {
     std::string definition = read_or_usage(options.definition, "--definition");
-    result = replace_function(name, text, options.function, definition, context);
+    result = remote::replace_function(name, text, options.function, definition, context);
   } else {
     auto blocks = parse_search_replace(read_or_usage(options.edit, "--edit"));
     if (!blocks) usage_error(fmt::format("{}: {}", options.edit, blocks.error()));
     result = apply_search_replace(text, name, *blocks);
     if (result) {
-      if (Status ok = validate_source(name, *result, context); !ok) {
+      if (Status ok = remote::validate_source(name, *result, context); !ok) {
         result = fail("the edited " + name + " does not parse:\n" + ok.error());
       }
     }

@@ -4,7 +4,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include "rewriters/apply_edit.h"
+#include "engine/remote_rewriters.h"
 #include "rewriters/transform_rule.h"
 
 namespace ratchet {
@@ -51,7 +51,7 @@ void TransformProposer::refresh(Database* db) {
   bool c_task = language_ == "c";
   choices_.clear();
   if (!db) {
-    for (const auto& builtin : builtin_transforms()) {
+    for (const auto& builtin : remote::builtin_transforms()) {
       if (!(c_task && builtin.cxx_only)) {
         choices_.push_back({builtin.name, builtin_rule(builtin.name), "builtin"});
       }
@@ -59,7 +59,7 @@ void TransformProposer::refresh(Database* db) {
     return;
   }
   if (!builtins_stored_) {
-    for (const auto& builtin : builtin_transforms()) {
+    for (const auto& builtin : remote::builtin_transforms()) {
       TransformRecord record{0, builtin.name, builtin_rule(builtin.name), "builtin"};
       db->add_transform(record);
     }
@@ -68,7 +68,7 @@ void TransformProposer::refresh(Database* db) {
   db->adopt_transform_edits();  // rules LLMs answered with become drawable here
   for (const auto& rule : db->transforms()) {
     const BuiltinTransform* builtin = nullptr;
-    for (const auto& b : builtin_transforms()) {
+    for (const auto& b : remote::builtin_transforms()) {
       if (rule.rule_json == builtin_rule(b.name)) builtin = &b;
     }
     if (c_task && builtin && builtin->cxx_only) continue;
@@ -96,7 +96,7 @@ std::optional<Proposal> TransformProposer::propose(const ProposalContext& contex
     Edit edit;
     edit.kind = EditKind::transform;
     edit.text = choice->rule_json;
-    if (!apply_edit(context.parent.program, edit, {}, rewrite)) continue;
+    if (!remote::apply_edit(context.parent.program, edit, {}, rewrite)) continue;
     edit.summary = fmt::format("transform {} ({}, {} won / {} lost)", choice->name,
                                choice->origin, choice->wins, choice->losses);
     Proposal proposal;

@@ -88,11 +88,7 @@ Result<Program> apply_transform(const Program& parent, const Edit& edit,
 // the source's place.
 Result<Program> apply_ir(const Program& parent, const Edit& edit, const RewriteContext& context) {
   if (edit.symbol.empty()) return fail("an ir edit needs the function's name");
-  Edit target = edit;
-  if (target.file.size() > 3 && target.file.compare(target.file.size() - 3, 3, ".ll") == 0) {
-    target.file.resize(target.file.size() - 3);
-  }
-  auto file = edit_target_file(parent, target);
+  auto file = ir_edit_source(parent, edit);
   if (!file) return fail(file.error());
   std::string ir_file = ir_file_of(*file);
   std::string module;
@@ -129,38 +125,16 @@ Result<Program> not_shadowed(Result<Program> child, const Program& parent) {
 
 }  // namespace
 
-Result<std::string> edit_target_file(const Program& parent, const Edit& edit) {
-  if (!edit.file.empty()) {
-    if (!parent.files.count(edit.file)) {
-      return fail("the edit names file '" + edit.file + "', which is not in the program");
-    }
-    return edit.file;
-  }
-  for (const auto& [name, text] : parent.files) {
-    if (has_region(text)) return name;
-  }
-  return fail("no file of the program has an evolvable region");
-}
-
 Result<Program> apply_edit(const Program& parent, const Edit& edit,
                            const std::vector<Gene>& genes, const RewriteContext& context) {
   switch (edit.kind) {
-    case EditKind::flags: {
-      Program child = parent;
-      child.flags = canonical_flags(edit.flags, genes);
-      if (edit.text == "none") {
-        child.files.erase(kPipelineFile);
-      } else if (!edit.text.empty()) {
+    case EditKind::flags:
+      if (!is_plain_flags_edit(edit)) {
         if (Status ok = check_pipeline(edit.text); !ok) {
           return fail("the pass pipeline '" + edit.text + "' is refused: " + ok.error());
         }
-        child.files[kPipelineFile] = edit.text + "\n";
       }
-      Program before = parent;
-      before.flags = canonical_flags(parent.flags, genes);
-      if (child == before) return fail("the edit leaves the flags and the pass pipeline unchanged");
-      return child;
-    }
+      return apply_flags_edit(parent, edit, genes);  // plain_edit.h
     case EditKind::diff:
     case EditKind::rewrite:
       return not_shadowed(validated(apply_text_edit(parent, edit), parent, context),  // search_replace.h

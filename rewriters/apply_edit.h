@@ -5,6 +5,7 @@
 #include "common/program.h"
 #include "common/result.h"
 #include "rewriters/flag_genome.h"
+#include "rewriters/plain_edit.h"
 #include "rewriters/rewrite_context.h"
 
 namespace ratchet {
@@ -24,9 +25,5 @@ namespace ratchet {
 // `context`'s flags.
 Result<Program> apply_edit(const Program& parent, const Edit& edit,
                            const std::vector<Gene>& genes, const RewriteContext& context = {});
-
-// The file an edit targets: `edit.file`, or the first file (by name) with an
-// evolvable region.
-Result<std::string> edit_target_file(const Program& parent, const Edit& edit);
 
 }  // namespace ratchet

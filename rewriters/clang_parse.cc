@@ -23,6 +23,7 @@
 #include <llvm/Support/VirtualFileSystem.h>
 
 #include "common/hash.h"
+#include "rewriters/semantic_hash.h"
 
 namespace ratchet {
 
@@ -283,6 +284,14 @@ std::string token_hash(const std::string& text, const RewriteContext& context) {
     if (at_end) break;
   }
   return hasher.hex();
+}
+
+}  // namespace ratchet
+
+namespace ratchet {
+
+std::string semantic_hash(const Program& program, const RewriteContext& context) {
+  return semantic_hash(program, context, token_hash);
 }
 
 }  // namespace ratchet

@@ -33,7 +33,6 @@
 #include <clang/Tooling/Transformer/Stencil.h>
 #include <clang/Tooling/Transformer/Transformer.h>
 #include <fmt/format.h>
-#include <nlohmann/json.hpp>
 
 #include "common/regions.h"
 #include "common/text.h"
@@ -872,34 +871,6 @@ const std::vector<BuiltinSpec>& builtin_specs() {
 
 // ---------------------------------------------------------------------------
 // Public API
-
-Result<TransformRule> parse_rule(const std::string& json_text) {
-  nlohmann::json json = nlohmann::json::parse(json_text, nullptr, false);
-  if (json.is_discarded()) return fail("rule: not valid JSON");
-  if (!json.is_object()) return fail("rule: expected a JSON object with name, match and replace");
-  static const std::vector<std::string> kKeys = {"name", "match", "replace", "target",
-                                                 "description"};
-  for (const auto& [key, value] : json.items()) {
-    if (std::find(kKeys.begin(), kKeys.end(), key) == kKeys.end()) {
-      std::string hint = near_miss(key, kKeys);
-      return fail("rule: unknown key '" + key + "'" +
-                  (hint.empty() ? "" : " (did you mean '" + hint + "'?)"));
-    }
-    if (!value.is_string()) return fail("rule: '" + key + "' must be a string");
-  }
-  TransformRule rule;
-  for (const char* key : {"name", "match", "replace"}) {
-    if (!json.contains(key)) return fail(std::string("rule: missing key '") + key + "'");
-  }
-  rule.name = json["name"];
-  rule.match = json["match"];
-  rule.replace = json["replace"];
-  rule.target = json.value("target", "");
-  rule.description = json.value("description", "");
-  if (rule.name.empty()) return fail("rule: 'name' is empty");
-  if (rule.match.empty()) return fail("rule: 'match' is empty");
-  return rule;
-}
 
 Status check_matcher(const std::string& match) {
   auto matcher = parse_matcher(match);

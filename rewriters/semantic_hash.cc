@@ -4,14 +4,10 @@
 #include <filesystem>
 
 #include "common/hash.h"
-#include "rewriters/clang_parse.h"
 
 namespace ratchet {
 
-namespace {
-
-// The language a file is lexed as, or "" for a file that is not C or C++.
-std::string language_of(const std::string& path, const std::string& task_language) {
+std::string lexing_language(const std::string& path, const std::string& task_language) {
   std::string ext = std::filesystem::path(path).extension().string();
   if (ext == ".c") return "c";
   constexpr std::array<const char*, 4> headers = {".h", ".inc", ".def", ".inl"};
@@ -25,14 +21,13 @@ std::string language_of(const std::string& path, const std::string& task_languag
   return "";
 }
 
-}  // namespace
-
-std::string semantic_hash(const Program& program, const RewriteContext& context) {
+std::string semantic_hash(const Program& program, const RewriteContext& context,
+                          const TokenHasher& token_hash) {
   Hasher hasher;
   RewriteContext lexing = context;
   for (const auto& [path, content] : program.files) {
     hasher.add(path);
-    lexing.language = language_of(path, context.language);
+    lexing.language = lexing_language(path, context.language);
     hasher.add(lexing.language.empty() ? normalize_source(content) : token_hash(content, lexing));
   }
   hasher.add("\x01" "flags");

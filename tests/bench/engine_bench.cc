@@ -7,7 +7,8 @@
 //   ratchet_engine_bench [CANDIDATES] [IN_FLIGHT] [ISLANDS]
 //                                  (defaults 100000, 3, 1)
 // Peak memory is the controller's: islands and archives hold small records
-// (engine/member.h); programs stay in the database.
+// (engine/member.h); programs stay in the database. clang and LLVM live in the
+// rewriter worker (engine/rewriter_client.h), whose peak RSS is printed apart.
 #include <malloc.h>
 #include <sys/resource.h>
 
@@ -19,6 +20,7 @@
 #include "common/files.h"
 #include "engine/campaign.h"
 #include "engine/database.h"
+#include "engine/rewriter_client.h"
 
 using namespace ratchet;
 
@@ -50,8 +52,7 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
 }
 
 // Bytes the allocator has handed out and not taken back: the controller's
-// own memory, without the shared libraries' pages (LLVM and clang are linked
-// in and count toward RSS whether used or not).
+// own memory, without the shared libraries' pages.
 // mallinfo2 sums the allocator's arenas (the pipeline's threads use their own).
 double heap_mb() {
   struct mallinfo2 info = mallinfo2();
@@ -62,6 +63,16 @@ long peak_rss_kb() {
   rusage usage{};
   getrusage(RUSAGE_SELF, &usage);
   return usage.ru_maxrss;
+}
+
+// A process's peak RSS (VmHWM) in kB, or 0 when it is not running.
+long peak_rss_kb_of(pid_t pid) {
+  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("VmHWM:", 0) == 0) return std::atol(line.c_str() + 6);
+  }
+  return 0;
 }
 
 }  // namespace
@@ -118,5 +129,8 @@ int main(int argc, char** argv) {
               peak_rss_kb() / 1024.0, rss_at_start / 1024.0);
   std::printf("controller heap     %.1f MB after the search (%.1f MB before)\n", heap_at_end,
               heap_at_start);
+  RewriterClient& rewriter = rewriter_client();
+  std::printf("rewriter worker     %.1f MB peak RSS, %d requests, %d started\n",
+              peak_rss_kb_of(rewriter.pid()) / 1024.0, rewriter.requests(), rewriter.starts());
   return top.empty() ? 1 : 0;
 }

@@ -1,14 +1,21 @@
 // Rewriter latency: AST validation of an edited ~1,000-line C++ file that
 // includes <vector> and <string> (first parse, which precompiles the
 // preamble, then re-validation of edited versions), transform rule
-// throughput, function replacement and the token hash.
+// throughput, function replacement and the token hash. Then the same
+// re-validation through the rewriter worker (engine/remote_rewriters.h), as
+// the controller does it: the cost of the round trip, and the worker's peak
+// RSS (what clang's ASTs and preamble take, out of the controller).
 //
 //   ./build/tests/bench/rewriters_bench [REPEATS]
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <fstream>
 #include <string>
 #include <vector>
+
+#include "engine/remote_rewriters.h"
+#include "engine/rewriter_client.h"
 
 #include "rewriters/clang_parse.h"
 #include "rewriters/function_edit.h"
@@ -46,6 +53,16 @@ std::string make_file(int variant) {
   }
   text += "// EVOLVE-BLOCK-END\n";
   return text;
+}
+
+// A process's peak RSS (VmHWM) in MB.
+double peak_rss_mb_of(pid_t pid) {
+  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("VmHWM:", 0) == 0) return std::atof(line.c_str() + 6) / 1024;
+  }
+  return 0;
 }
 
 }  // namespace
@@ -147,5 +164,29 @@ int main(int argc, char** argv) {
               median(rules), 1000.0 / median(rules));
   std::printf("replace function f7 (median)             %8.1f ms\n", median(functions));
   std::printf("token hash                               %8.2f ms\n", hash_ms);
+
+  start = Clock::now();
+  if (!remote::validate_source("bench.cc", base, context)) return 1;
+  double remote_first_ms = ms_since(start);
+  std::vector<double> remote;
+  for (int i = 0; i < repeats; ++i) {
+    std::string edited = make_file(i + 1);
+    start = Clock::now();
+    Status ok = remote::validate_source("bench.cc", edited, context);
+    remote.push_back(ms_since(start));
+    if (!ok) return 1;
+  }
+  std::vector<double> round_trips;
+  for (int i = 0; i < repeats; ++i) {
+    start = Clock::now();
+    if (!remote::check_pipeline("default<O2>")) return 1;
+    round_trips.push_back(ms_since(start));
+  }
+  std::printf("worker: first parse (starts the worker)  %8.1f ms\n", remote_first_ms);
+  std::printf("worker: re-validate an edited file (med.) %7.1f ms  (min %.1f)\n", median(remote),
+              *std::min_element(remote.begin(), remote.end()));
+  std::printf("worker: a round trip (check_pipeline)    %8.2f ms\n", median(round_trips));
+  std::printf("worker: peak RSS                         %8.1f MB\n",
+              peak_rss_mb_of(rewriter_client().pid()));
   return 0;
 }
