@@ -660,11 +660,22 @@ struct Parser {
 };
 
 Status with_ast(const std::string& file, const std::string& text, const RewriteContext& context,
-                const std::function<void(Unit&)>& visit) {
+                const std::function<void(Unit&)>& visit, Bodies bodies) {
   Parser::Cache& c = Parser::cache();
   std::lock_guard<std::mutex> lock(c.mutex);
   Result<Parser::Session*> s = Parser::session(c, file, context);
   if (!s) return fail(s.error());
+  if (bodies == Bodies::kChangedOnly) {
+    if (std::optional<Parser::SkipPlan> plan = Parser::plan(**s, text)) {
+      bool done = false;
+      Status parsed = Parser::parse(c, **s, text, &*plan, [&](Unit& unit, bool sound) {
+        if (!sound) return;
+        visit(unit);
+        done = true;
+      });
+      if (!parsed || done) return parsed;
+    }
+  }
   return Parser::parse(c, **s, text, nullptr, [&](Unit& unit, bool) {
     if (errors(unit, file).empty()) Parser::remember(**s, text, unit);
     visit(unit);
@@ -675,26 +686,9 @@ Status with_ast(const std::string& file, const std::string& text, const RewriteC
 // when that is sound (docs/rewriters.md), in full otherwise.
 static std::vector<SourceDiagnostic> diagnose(const std::string& file, const std::string& text,
                                               const RewriteContext& context) {
-  Parser::Cache& c = Parser::cache();
-  std::lock_guard<std::mutex> lock(c.mutex);
   std::vector<SourceDiagnostic> out;
-  Result<Parser::Session*> s = Parser::session(c, file, context);
-  if (!s) return {{file, 0, 0, "error", s.error()}};
-  bool done = false;
-  Status parsed = Ok{};
-  if (std::optional<Parser::SkipPlan> plan = Parser::plan(**s, text)) {
-    parsed = Parser::parse(c, **s, text, &*plan, [&](Unit& unit, bool sound) {
-      if (!sound) return;
-      out = errors(unit, file);
-      done = true;
-    });
-  }
-  if (parsed && !done) {
-    parsed = Parser::parse(c, **s, text, nullptr, [&](Unit& unit, bool) {
-      out = errors(unit, file);
-      if (out.empty()) Parser::remember(**s, text, unit);
-    });
-  }
+  Status parsed = with_ast(
+      file, text, context, [&](Unit& unit) { out = errors(unit, file); }, Bodies::kChangedOnly);
   if (!parsed) out.push_back({file, 0, 0, "error", parsed.error()});
   return out;
 }

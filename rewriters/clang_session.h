@@ -50,8 +50,14 @@ std::string main_path(const std::string& file, const RewriteContext& context);
 // lock; the unit is only valid inside `visit`. An error only when clang could
 // not build an AST at all (a driver error); parse errors are in the unit's
 // diagnostics (see errors()).
+//
+// With Bodies::kChangedOnly the parse may skip the function bodies that are
+// unchanged from the last text that parsed in full (docs/rewriters.md): the
+// errors are the same as a full parse's, but those functions have no body
+// in the AST (their source range ends at the declarator).
+enum class Bodies { kAll, kChangedOnly };
 Status with_ast(const std::string& file, const std::string& text, const RewriteContext& context,
-                const std::function<void(Unit&)>& visit);
+                const std::function<void(Unit&)>& visit, Bodies bodies = Bodies::kAll);
 
 // The unit's errors, the main file shown as `display_name`.
 std::vector<SourceDiagnostic> errors(const Unit& unit, const std::string& display_name);

@@ -1036,16 +1036,22 @@ Result<std::string> replace_function(const std::string& file, const std::string&
   auto splice = [&](const Site& site) {
     Outcome out;
     out.text = text.substr(0, site.begin) + body + text.substr(site.end);
-    Status ok = clang_session::with_ast(file, out.text, context, [&](clang_session::Unit& unit) {
-      out.errors = clang_session::errors(unit, file);
-      for (const auto& f : collect_functions(unit)) {
-        if (f.begin >= site.begin && f.end <= site.begin + body.size() &&
-            name_matches(f.name, symbol)) {
-          out.new_params = f.params;
-          out.found = true;
-        }
-      }
-    });
+    // Only the new definition's body is needed: the others may be skipped
+    // (a skipped function's range ends before its body, so it never lies
+    // inside the new definition's span unless it is the new definition).
+    Status ok = clang_session::with_ast(
+        file, out.text, context,
+        [&](clang_session::Unit& unit) {
+          out.errors = clang_session::errors(unit, file);
+          for (const auto& f : collect_functions(unit)) {
+            if (f.begin >= site.begin && f.end <= site.begin + body.size() &&
+                name_matches(f.name, symbol)) {
+              out.new_params = f.params;
+              out.found = true;
+            }
+          }
+        },
+        clang_session::Bodies::kChangedOnly);
     if (!ok) out.errors.push_back({file, 0, 0, "error", ok.error()});
     return out;
   };
