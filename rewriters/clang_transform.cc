@@ -165,7 +165,7 @@ class FunctionCollector : public clang::RecursiveASTVisitor<FunctionCollector> {
   clang::ASTContext& context_;
 };
 
-std::vector<FunctionSite> collect_functions(clang::ASTUnit& unit) {
+std::vector<FunctionSite> collect_functions(clang_session::Unit& unit) {
   FunctionCollector collector(unit.getASTContext());
   for (clang::Decl* decl : clang_session::main_file_decls(unit)) collector.TraverseDecl(decl);
   return collector.sites;
@@ -220,7 +220,7 @@ Result<RuleRun> run_rule(const std::string& file, const std::string& text,
                          const std::string& rule_name) {
   std::optional<std::string> failure;
   RuleRun run;
-  Status parsed = clang_session::with_ast(file, text, context, [&](clang::ASTUnit& unit) {
+  Status parsed = clang_session::with_ast(file, text, context, [&](clang_session::Unit& unit) {
     auto errors = clang_session::errors(unit, file);
     if (!errors.empty()) {
       failure = file + " does not parse before the rewrite:\n" + clang_session::format(errors, 5);
@@ -931,7 +931,7 @@ Result<std::vector<FunctionInfo>> list_functions(const std::string& file, const 
                                                  const RewriteContext& context) {
   std::vector<FunctionInfo> out;
   std::optional<std::string> failure;
-  Status parsed = clang_session::with_ast(file, text, context, [&](clang::ASTUnit& unit) {
+  Status parsed = clang_session::with_ast(file, text, context, [&](clang_session::Unit& unit) {
     auto functions = collect_functions(unit);
     auto spans = evolvable_spans(text, context, functions);
     if (!spans) {
@@ -968,7 +968,7 @@ Result<std::string> replace_function(const std::string& file, const std::string&
   std::vector<std::string> all_names;
   std::string regions_label;
   std::optional<std::string> failure;
-  Status parsed = clang_session::with_ast(file, text, context, [&](clang::ASTUnit& unit) {
+  Status parsed = clang_session::with_ast(file, text, context, [&](clang_session::Unit& unit) {
     auto functions = collect_functions(unit);
     auto spans = evolvable_spans(text, context, functions);
     if (!spans) {
@@ -1007,16 +1007,22 @@ Result<std::string> replace_function(const std::string& file, const std::string&
   auto splice = [&](const Site& site) {
     Outcome out;
     out.text = text.substr(0, site.begin) + body + text.substr(site.end);
-    Status ok = clang_session::with_ast(file, out.text, context, [&](clang::ASTUnit& unit) {
-      out.errors = clang_session::errors(unit, file);
-      for (const auto& f : collect_functions(unit)) {
-        if (f.begin >= site.begin && f.end <= site.begin + body.size() &&
-            name_matches(f.name, symbol)) {
-          out.new_params = f.params;
-          out.found = true;
-        }
-      }
-    });
+    // Only the new definition's body is needed: the others may be skipped
+    // (a skipped function's range ends before its body, so it never lies
+    // inside the new definition's span unless it is the new definition).
+    Status ok = clang_session::with_ast(
+        file, out.text, context,
+        [&](clang_session::Unit& unit) {
+          out.errors = clang_session::errors(unit, file);
+          for (const auto& f : collect_functions(unit)) {
+            if (f.begin >= site.begin && f.end <= site.begin + body.size() &&
+                name_matches(f.name, symbol)) {
+              out.new_params = f.params;
+              out.found = true;
+            }
+          }
+        },
+        clang_session::Bodies::kChangedOnly);
     if (!ok) out.errors.push_back({file, 0, 0, "error", ok.error()});
     return out;
   };

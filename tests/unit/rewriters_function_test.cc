@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include "rewriters/apply_edit.h"
+#include "rewriters/clang_parse.h"
 #include "rewriters/function_edit.h"
 
 using namespace ratchet;
@@ -149,4 +150,21 @@ TEST_CASE("rewriters: apply_edit re-parses text edits when the context asks") {
   context.validate = true;
   CHECK(apply_edit(parent, edit, {}, context).error() ==
         "the edited k.c does not parse:\nk.c:2:26: error: expected expression");
+}
+
+TEST_CASE("function edits: the new definition is checked with the other bodies skipped") {
+  clear_parse_cache();
+  // Same signature: only the new body is parsed; the overload is still told
+  // apart by the new definition's parameter types.
+  auto result = replace_function("m.cc", kFile, "scale",
+                                 "double scale(double x) { return x + x; }", cxx());
+  REQUIRE(result);
+  CHECK(*result == replaced("double scale(double x) { return 2 * x; }",
+                            "double scale(double x) { return x + x; }"));
+  CHECK(parse_stats().skipping >= 1);
+  auto broken = replace_function("m.cc", kFile, "scale",
+                                 "double scale(double x) { return x + y; }", cxx());
+  REQUIRE_FALSE(broken);
+  CHECK_THAT(broken.error(), Catch::Contains("m.cc:11:37: error: use of undeclared identifier "
+                                             "'y'"));
 }
