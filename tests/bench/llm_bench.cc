@@ -123,8 +123,9 @@ int main(int argc, char** argv) {
     candidate.program = std::move(*child);
     candidate.program_hash = program_hash(candidate.program);
     if (db.find_by_hash(campaign.id, candidate.program_hash)) return;
-    db.insert_candidate(candidate);
-    if (proposal && proposal->llm_call_id) db.set_llm_call_candidate(*proposal->llm_call_id, candidate.id);
+    // As the campaign does: the candidate and the link to its LLM call in one
+    // transaction.
+    db.insert_candidate(candidate, proposal ? proposal->llm_call_id : std::nullopt);
     candidate = evaluated(candidate, rng);
     if (made % 7 == 0) {  // some failures, for the prompt's evidence
       candidate.status = CandidateStatus::build_failed;
