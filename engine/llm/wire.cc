@@ -1,5 +1,6 @@
 #include "engine/llm/wire.h"
 
+#include <array>
 #include <map>
 #include <string_view>
 
@@ -50,13 +51,18 @@ void append_json_string(std::string& out, std::string_view text) {
   out.reserve(out.size() + text.size() + text.size() / 16 + 2);
   size_t start = out.size();
   out += '"';
+  // Bytes copied as they are: printable ASCII but the quote and backslash.
+  static constexpr auto plain = [] {
+    std::array<bool, 256> table{};
+    for (int c = 0x20; c < 0x80; ++c) table[c] = c != '"' && c != '\\';
+    return table;
+  }();
   size_t run = 0;  // start of the bytes not yet copied
+  const auto* bytes = reinterpret_cast<const unsigned char*>(text.data());
   for (size_t i = 0; i < text.size();) {
-    auto c = static_cast<unsigned char>(text[i]);
-    if (c >= 0x20 && c != '"' && c != '\\' && c < 0x80) {
-      ++i;
-      continue;
-    }
+    while (i < text.size() && plain[bytes[i]]) ++i;
+    if (i == text.size()) break;
+    unsigned char c = bytes[i];
     if (c >= 0x80) {
       size_t length = utf8_sequence(text, i);
       if (length == 0) {  // invalid UTF-8: nlohmann's own replacement rules
