@@ -173,7 +173,7 @@ void Campaign::start(bool resume, const nlohmann::json& environment) {
 }
 
 // Rebuilds the islands by adding every candidate again in id order (the
-// order stage 4 added them), evaluating those left pending on the way, and
+// order stage 6 added them), evaluating those left pending on the way, and
 // continues after the last step recorded.
 void Campaign::resume_from_database(const CampaignRecord& record) {
   campaign_id_ = record.id;
@@ -192,7 +192,7 @@ void Campaign::resume_from_database(const CampaignRecord& record) {
     if (candidate.status == CandidateStatus::refused) ++counts.refused;
   };
   // Streamed: only the pending candidates are held (they were in flight, so
-  // every candidate learned from comes before them; stage 4 is in order).
+  // every candidate learned from comes before them; stage 6 is in order).
   std::vector<CandidateRecord> pending;
   db_.for_each_candidate(campaign_id_, [&](CandidateRecord&& candidate) {
     ++seen;
@@ -246,7 +246,7 @@ void Campaign::link_llm_call(const Proposal& proposal, const CandidateRecord& ca
   // llm_calls per candidate. (The budgets themselves are the proposers'.)
   if (!llm_spend_) llm_spend_ = db_.llm_usage(campaign_id_);
   llm_spend_->calls += proposal.llm_calls;
-  llm_spend_->tokens_in += proposal.llm_tokens;
+  llm_spend_->tokens_in += proposal.llm_tokens;  // in + out: the line shows the sum
   llm_spend_->cost_usd += proposal.llm_cost_usd;
   progress_.set_llm_spend(llm_spend_->calls, llm_spend_->tokens_in + llm_spend_->tokens_out,
                           llm_spend_->cost_usd);
