@@ -79,8 +79,18 @@ int64_t step_of(const CandidateRecord& candidate) {
 }  // namespace
 
 struct Campaign::Work {
-  CandidateRecord candidate;
   int64_t step = 0;
+  std::mt19937_64 rng;
+  // Stage 1: the parent and the inspirations.
+  ParentChoice choice;
+  std::shared_ptr<const CandidateRecord> parent;
+  std::vector<std::shared_ptr<const CandidateRecord>> inspirations;
+  // Stage 2: the proposal and the candidate it makes (or why not).
+  std::optional<Proposal> proposal;
+  std::optional<std::string> refusal;
+  CandidateRecord candidate;
+  // Stage 3: a pending candidate to build, evaluate and learn from.
+  bool live = false;
   BuiltProgram built;
   Evaluation evaluation;
 };
@@ -164,7 +174,7 @@ void Campaign::start(bool resume, const nlohmann::json& environment) {
 }
 
 // Rebuilds the islands by adding every candidate again in id order (the
-// order stage 4 added them), evaluating those left pending on the way, and
+// order stage 6 added them), evaluating those left pending on the way, and
 // continues after the last step recorded.
 void Campaign::resume_from_database(const CampaignRecord& record) {
   campaign_id_ = record.id;
@@ -183,7 +193,7 @@ void Campaign::resume_from_database(const CampaignRecord& record) {
     if (candidate.status == CandidateStatus::refused) ++counts.refused;
   };
   // Streamed: only the pending candidates are held (they were in flight, so
-  // every candidate learned from comes before them; stage 4 is in order).
+  // every candidate learned from comes before them; stage 6 is in order).
   std::vector<CandidateRecord> pending;
   db_.for_each_candidate(campaign_id_, [&](CandidateRecord&& candidate) {
     ++seen;
@@ -205,7 +215,10 @@ void Campaign::resume_from_database(const CampaignRecord& record) {
   for (auto& candidate : pending) {
     progress_.note(fmt::format("resuming: re-evaluating candidate #{} left pending",
                                candidate.id));
-    Work work{candidate, step_of(candidate), {}, {}};
+    Work work;
+    work.candidate = candidate;
+    work.step = step_of(candidate);
+    work.live = true;
     build(work);
     evaluate(work);
     if (stop_) break;
@@ -222,11 +235,22 @@ void Campaign::resume_from_database(const CampaignRecord& record) {
 
 // LLM hook: the llm_calls row of a proposal names the candidate it became.
 // Also refreshes the LLM spend on the progress line.
-void Campaign::link_llm_call(const Proposal& proposal, const CandidateRecord& candidate) {
-  if (!proposal.llm_call_id) return;
-  if (candidate.id != 0) db_.set_llm_call_candidate(*proposal.llm_call_id, candidate.id);
-  LlmUsage usage = db_.llm_usage(campaign_id_);
-  progress_.set_llm_spend(usage.calls, usage.tokens_in + usage.tokens_out, usage.cost_usd);
+// Caller holds mutex_.
+void Campaign::link_llm_call(const Proposal& proposal, const CandidateRecord& candidate,
+                             bool linked) {
+  if (!linked && proposal.llm_call_id && candidate.id != 0) {
+    db_.set_llm_call_candidate(*proposal.llm_call_id, candidate.id);
+  }
+  if (proposal.llm_calls == 0) return;
+  // The campaign's spend is read once when run() starts (a resumed
+  // campaign's included), then counted from the proposals: no aggregate over
+  // llm_calls per candidate. (The budgets themselves are the proposers'.)
+  if (!llm_spend_) llm_spend_ = db_.llm_usage(campaign_id_);
+  llm_spend_->calls += proposal.llm_calls;
+  llm_spend_->tokens_in += proposal.llm_tokens;  // in + out: the line shows the sum
+  llm_spend_->cost_usd += proposal.llm_cost_usd;
+  progress_.set_llm_spend(llm_spend_->calls, llm_spend_->tokens_in + llm_spend_->tokens_out,
+                          llm_spend_->cost_usd);
 }
 
 // LLM hook: a proposer may end the campaign (budget spent, endpoints down).
@@ -293,68 +317,6 @@ bool Campaign::is_known_program(CandidateRecord& candidate, int64_t step) {
   return true;
 }
 
-// Select → propose → rewrite → dedupe → record, for one step. A candidate to
-// evaluate, or nullopt when the step ended in a refusal, a duplicate or no
-// proposal.
-std::optional<CandidateRecord> Campaign::propose_one(int64_t step) {
-  std::mt19937_64 rng = step_rng(step);
-  // 1. Select: a parent from the step's island (exploit, explore or diversify).
-  std::shared_ptr<const CandidateRecord> parent_record;
-  std::vector<std::shared_ptr<const CandidateRecord>> inspiration_records;
-  std::vector<const CandidateRecord*> inspirations;
-  ParentChoice choice;
-  {
-    std::lock_guard lock(mutex_);
-    choice = islands_.select(rng, step);
-    parent_record = load(choice.parent);
-    for (int64_t id : choice.inspirations) {
-      inspiration_records.push_back(load(id));
-      inspirations.push_back(inspiration_records.back().get());
-    }
-  }
-  const CandidateRecord& parent = *parent_record;
-  // 2. Propose: an edit from a proposer drawn by weight (may wait on an LLM).
-  Database* evidence = proposal_db_ ? &*proposal_db_ : &db_;
-  std::optional<Proposal> proposal =
-      pick_proposer(proposers_, rng)
-          .propose({task_, parent, rng, evidence, campaign_id_, inspirations});
-  if (!proposal) return std::nullopt;
-  CandidateRecord candidate;
-  candidate.campaign_id = campaign_id_;
-  candidate.parent_id = parent.id;
-  candidate.island = choice.island;
-  candidate.edit = to_json(proposal->edit);
-  candidate.proposer = proposal->proposer;
-  candidate.model = proposal->model;
-  candidate.artifacts["search"] = {{"step", step}};
-  // 3. Rewrite: the parent's program with the edit applied, or why not.
-  // (An LLM answer that held no usable edit arrives already refused.)
-  Result<Program> child = !proposal->refusal.empty()
-                              ? Result<Program>(fail(proposal->refusal))
-                              : remote::apply_edit(parent.program, proposal->edit, genes_,
-                                           rewrite_context(task_, parent.program));
-  std::lock_guard lock(mutex_);
-  if (!proposal->note.empty()) progress_.note(proposal->note);  // e.g. an endpoint failed
-  if (!child) {
-    candidate.program = parent.program;
-    record_refusal(candidate, child.error());
-    link_llm_call(*proposal, candidate);
-    return std::nullopt;
-  }
-  candidate.program = std::move(*child);
-  // 4. Dedupe: the same program is never built twice.
-  if (is_known_program(candidate, step)) {
-    exhausted_ = ++consecutive_duplicates_ >= kMaxConsecutiveDuplicates;
-    link_llm_call(*proposal, candidate);  // no candidate; the spend still counts
-    return std::nullopt;
-  }
-  consecutive_duplicates_ = 0;
-  // 5. Record: the candidate exists from now on, pending, with its step.
-  db_.insert_candidate(candidate);
-  link_llm_call(*proposal, candidate);
-  return candidate;
-}
-
 std::shared_ptr<const CandidateRecord> Campaign::load(int64_t id) {
   constexpr size_t kKept = 64;  // tournaments keep picking the same few
   if (auto it = loaded_.find(id); it != loaded_.end()) return it->second;
@@ -371,46 +333,152 @@ std::shared_ptr<const CandidateRecord> Campaign::load(int64_t id) {
   return shared;
 }
 
-// Stage 1: steps until one yields a candidate to evaluate, or the budget ends.
-std::shared_ptr<Campaign::Work> Campaign::propose_next() {
-  while (true) {
-    int64_t step = 0;
-    {
-      std::lock_guard lock(mutex_);
-      if (!can_issue()) return nullptr;
-      step = next_step_++;
-    }
-    std::optional<CandidateRecord> candidate = propose_one(step);
-    if (!candidate) continue;
-    std::lock_guard lock(mutex_);
-    ++in_flight_;
-    auto work = std::make_shared<Work>();
-    work->candidate = std::move(*candidate);
-    work->step = step;
-    return work;
+// The proposal stage's connection: the campaign's own with one step in flight
+// (nothing else runs then), else one of the pool's.
+Database* Campaign::acquire_proposal_db() {
+  if (!parallel_) return &db_;
+  std::lock_guard lock(proposal_dbs_mutex_);
+  if (proposal_dbs_.empty()) {
+    return new Database(Database::open(db_.path(), /*create=*/false));
   }
+  Database* db = proposal_dbs_.back().release();
+  proposal_dbs_.pop_back();
+  return db;
 }
 
-// Stage 2 (parallel): compile in the sandbox.
-void Campaign::build(Work& work) {
+void Campaign::release_proposal_db(Database* db) {
+  if (db == &db_) return;
+  std::lock_guard lock(proposal_dbs_mutex_);
+  proposal_dbs_.emplace_back(db);
+}
+
+// Caller holds mutex_.
+void Campaign::release_step() {
+  progress_.set_in_flight(--in_flight_);
+  step_done_.notify_all();
+}
+
+// Stage 1 (serial): the next step number and its parent, or nullptr when the
+// budget ends. A step holds a place in the evaluation budget from here until
+// it ends (at stage 3 for a refusal, a duplicate or no proposal), so max_evals
+// is never overshot; while the steps in flight could fill the budget this
+// waits for one to end instead of stopping early.
+std::shared_ptr<Campaign::Work> Campaign::select_next() {
+  std::unique_lock lock(mutex_);
+  while (!can_issue()) {
+    if (!budget_left()) return nullptr;
+    // Wakes on a step ending; the timeout notices Ctrl-C and the wall clock.
+    step_done_.wait_for(lock, std::chrono::milliseconds(50));
+  }
+  auto work = std::make_shared<Work>();
+  work->step = next_step_++;
+  ++in_flight_;
+  // Every draw of step k comes from (seed, k): parent, proposer, edit.
+  work->rng = step_rng(work->step);
+  // Select: a parent from the step's island (exploit, explore or diversify).
+  work->choice = islands_.select(work->rng, work->step);
+  work->parent = load(work->choice.parent);
+  for (int64_t id : work->choice.inspirations) work->inspirations.push_back(load(id));
+  return work;
+}
+
+// Stage 2 (parallel): propose → rewrite → hash, outside the lock, with a
+// database connection of its own for the proposer's evidence and LLM calls.
+void Campaign::propose(Work& work) {
   if (stop_) return;
+  const CandidateRecord& parent = *work.parent;
+  std::vector<const CandidateRecord*> inspirations;
+  for (const auto& record : work.inspirations) inspirations.push_back(record.get());
+  // Propose: an edit from a proposer drawn by weight (may wait on an LLM).
+  Database* evidence = acquire_proposal_db();
+  try {
+    work.proposal = pick_proposer(proposers_, work.rng)
+                        .propose({task_, parent, work.rng, evidence, campaign_id_, inspirations});
+  } catch (...) {
+    release_proposal_db(evidence);
+    throw;
+  }
+  release_proposal_db(evidence);
+  if (!work.proposal) return;
+  const Proposal& proposal = *work.proposal;
+  CandidateRecord& candidate = work.candidate;
+  candidate.campaign_id = campaign_id_;
+  candidate.parent_id = parent.id;
+  candidate.island = work.choice.island;
+  candidate.edit = to_json(proposal.edit);
+  candidate.proposer = proposal.proposer;
+  candidate.model = proposal.model;
+  candidate.artifacts["search"] = {{"step", work.step}};
+  // Rewrite: the parent's program with the edit applied, or why not.
+  // (An LLM answer that held no usable edit arrives already refused.)
+  Result<Program> child = !proposal.refusal.empty()
+                              ? Result<Program>(fail(proposal.refusal))
+                              : remote::apply_edit(parent.program, proposal.edit, genes_,
+                                                   rewrite_context(task_, parent.program));
+  if (!child) {
+    candidate.program = parent.program;
+    work.refusal = child.error();
+    return;
+  }
+  candidate.program = std::move(*child);
+  // The dedupe key, computed here, in parallel; stage 3 looks it up.
+  candidate.program_hash = dedupe_hash(task_, candidate.program);
+}
+
+// Stage 3 (serial, in order): dedupe → record. The step becomes a pending
+// candidate, a refusal, a counted duplicate, or nothing (no proposal).
+// Candidates get their ids in step order.
+void Campaign::record(Work& work) {
+  std::lock_guard lock(mutex_);
+  if (!work.proposal) {
+    release_step();
+    return;
+  }
+  const Proposal& proposal = *work.proposal;
+  CandidateRecord& candidate = work.candidate;
+  if (!proposal.note.empty()) progress_.note(proposal.note);  // e.g. an endpoint failed
+  if (work.refusal) {
+    record_refusal(candidate, *work.refusal);
+    link_llm_call(proposal, candidate);
+    release_step();
+    return;
+  }
+  // Dedupe: the same program is never built twice.
+  if (is_known_program(candidate, work.step)) {
+    exhausted_ = ++consecutive_duplicates_ >= kMaxConsecutiveDuplicates;
+    link_llm_call(proposal, candidate);  // no candidate; the spend still counts
+    release_step();
+    return;
+  }
+  consecutive_duplicates_ = 0;
+  // Record: the candidate exists from now on, pending, with its step (and
+  // its LLM call linked, in the same transaction).
+  db_.insert_candidate(candidate, proposal.llm_call_id);
+  link_llm_call(proposal, candidate, /*linked=*/true);
+  work.live = true;
+}
+
+// Stage 4 (parallel): compile in the sandbox.
+void Campaign::build(Work& work) {
+  if (!work.live || stop_) return;
   work.built = evaluator_.build(work.candidate.program);
 }
 
-// Stage 3: verify and benchmark in a benchmark slot (one at a time unless
+// Stage 5: verify and benchmark in a benchmark slot (one at a time unless
 // `benchmark.slots` gives each of several cores its own).
 void Campaign::evaluate(Work& work) {
-  if (stop_) return;
+  if (!work.live || stop_) return;
   BenchmarkSlots::Lease slot = slots_.take();
   work.evaluation = evaluator_.evaluate_built(work.candidate.program, std::move(work.built),
                                               evaluation_seed(work.step), slot.cpu());
   work.built = {};  // the build folder goes now, not when the token is recycled
 }
 
-// Stage 4 (serial, in order): record the evaluation and learn from it.
+// Stage 6 (serial, in order): record the evaluation and learn from it.
 void Campaign::learn(Work& work) {
+  if (!work.live) return;
   std::lock_guard lock(mutex_);
-  progress_.set_in_flight(--in_flight_);
+  release_step();
   // Interrupted mid-stage: the result is not the candidate's fault. Leave it
   // pending; --resume evaluates it again.
   if (stop_) return;
@@ -484,7 +552,8 @@ std::vector<ConfirmedElite> Campaign::confirm_elites() {
 
 CampaignOutcome Campaign::run() {
   int tokens = std::max(1, config_.search.in_flight);
-  if (tokens > 1 && !proposal_db_) proposal_db_ = Database::open(db_.path(), /*create=*/false);
+  parallel_ = tokens > 1;
+  llm_spend_ = db_.llm_usage(campaign_id_);
   // The stages' threads mostly wait on sandboxed children (compilers,
   // benchmarks, LLM answers), so there is a thread per token, not per core.
   tbb::global_control threads(tbb::global_control::max_allowed_parallelism,
@@ -496,10 +565,20 @@ CampaignOutcome Campaign::run() {
         static_cast<size_t>(tokens),
         tbb::make_filter<void, WorkPtr>(tbb::filter_mode::serial_in_order,
                                         [&](tbb::flow_control& control) {
-                                          WorkPtr work = propose_next();
+                                          WorkPtr work = select_next();
                                           if (!work) control.stop();
                                           return work;
                                         }) &
+            tbb::make_filter<WorkPtr, WorkPtr>(tbb::filter_mode::parallel,
+                                               [&](WorkPtr work) {
+                                                 propose(*work);
+                                                 return work;
+                                               }) &
+            tbb::make_filter<WorkPtr, WorkPtr>(tbb::filter_mode::serial_in_order,
+                                               [&](WorkPtr work) {
+                                                 record(*work);
+                                                 return work;
+                                               }) &
             tbb::make_filter<WorkPtr, WorkPtr>(tbb::filter_mode::parallel,
                                                [&](WorkPtr work) {
                                                  build(*work);

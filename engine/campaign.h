@@ -1,19 +1,25 @@
 // A campaign: the steady-state evolutionary search over one task, run as a
-// pipeline of four stages on oneTBB (engine/campaign.cc):
+// pipeline of six stages on oneTBB (engine/campaign.cc), one search step per
+// token:
 //
-//   1. propose  (serial)   select a parent → propose an edit → rewrite →
-//                          dedupe → record the candidate, pending
-//   2. build    (parallel) compile in the sandbox, up to the tokens in flight
-//   3. evaluate (serial)   verify + benchmark, one at a time; with
+//   1. select   (serial)   take the step number, select a parent, load it
+//   2. propose  (parallel) propose an edit (may wait on an LLM) → rewrite →
+//                          hash, up to the tokens in flight at once
+//   3. record   (serial)   dedupe → record the candidate, pending (or the
+//                          refusal, or count the duplicate)
+//   4. build    (parallel) compile in the sandbox, up to the tokens in flight
+//   5. evaluate (serial)   verify + benchmark, one at a time; with
 //                          `benchmark.slots` N > 1 (parallel), up to N at
 //                          once, each pinned to its slot's core
-//   4. learn    (serial)   record the evaluation, add it to the islands
+//   6. learn    (serial)   record the evaluation, add it to the islands
 //
-// `search.in_flight` bounds the candidates between stage 1 and stage 4. With
-// one in flight the stages run strictly one after another, candidate by
-// candidate: the sequential loop, deterministic for a seed. With more, stage
-// 1 proposes while earlier candidates build and benchmark, so a parent is
-// chosen before the results still in flight are known.
+// A step that ends at stage 3 (refusal, duplicate, no proposal) passes on as
+// an empty item. `search.in_flight` bounds the steps between stage 1 and
+// stage 6. With one in flight the stages run strictly one after another,
+// step by step: the sequential loop, deterministic for a seed. With more,
+// several proposals (LLM calls) are in flight together while earlier
+// candidates build and benchmark, so a parent is chosen before the results
+// still in flight are known.
 //
 // Every step k draws its randomness from a generator seeded by (seed, k) and
 // the step is stored with what it produced (the candidate's artifacts, or
@@ -24,6 +30,7 @@
 #pragma once
 
 #include <atomic>
+#include <condition_variable>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -85,17 +92,19 @@ class Campaign {
   CampaignOutcome run();
 
  private:
-  struct Work;  // one candidate moving through the pipeline
+  struct Work;  // one search step moving through the pipeline
 
-  // The four stages.
-  std::shared_ptr<Work> propose_next();
+  // The six stages.
+  std::shared_ptr<Work> select_next();
+  void propose(Work& work);
+  void record(Work& work);
   void build(Work& work);
   void evaluate(Work& work);
   void learn(Work& work);
 
-  // Stage 1's parts.
-  std::optional<CandidateRecord> propose_one(int64_t step);
+  // Stages 1-3's parts.
   bool is_known_program(CandidateRecord& candidate, int64_t step);
+  void release_step();  // a step that ended before stage 4; caller holds mutex_
   void record_refusal(CandidateRecord& candidate, const std::string& reason);
   bool can_issue() const;
   bool budget_left() const;
@@ -103,7 +112,9 @@ class Campaign {
   void record_evaluation(CandidateRecord& candidate, const Evaluation& evaluation);
   // LLM hooks (engine/llm_proposer.h): link a call to its candidate; a
   // proposer's request to stop.
-  void link_llm_call(const Proposal& proposal, const CandidateRecord& candidate);
+  // `linked`: insert_candidate linked it already.
+  void link_llm_call(const Proposal& proposal, const CandidateRecord& candidate,
+                     bool linked = false);
   std::string proposer_stop_reason() const;
   void resume_from_database(const CampaignRecord& record);
   std::vector<ConfirmedElite> confirm_elites();
@@ -123,13 +134,24 @@ class Campaign {
   Progress& progress_;
   const std::atomic<bool>& stop_;
 
-  // Stage 1 and stage 4 run at the same time on different threads: this
-  // guards the database connection, the islands and the progress line.
+  // The serial stages run at the same time on different threads: this
+  // guards the database connection, the islands, the progress line and the
+  // step counters.
   mutable std::mutex mutex_;
-  // Proposers read evidence and record LLM calls through a connection of
-  // their own while the pipeline has more than one candidate in flight, so
-  // a slow LLM answer never holds the lock that recording needs.
-  std::optional<Database> proposal_db_;
+  // Stage 1 waits here while the steps in flight could still fill the budget.
+  std::condition_variable step_done_;
+  // Proposers read evidence and record LLM calls through connections of
+  // their own while the pipeline has more than one step in flight (a
+  // Database is not thread-safe): one per proposal running, kept for reuse,
+  // so a slow LLM answer never holds the lock that recording needs.
+  Database* acquire_proposal_db();
+  void release_proposal_db(Database* db);
+  std::mutex proposal_dbs_mutex_;
+  std::vector<std::unique_ptr<Database>> proposal_dbs_;  // idle
+  bool parallel_ = false;  // more than one token
+  // LLM spend of the campaign, for the progress line (loaded once, then
+  // counted from the proposals). Caller holds mutex_.
+  std::optional<LlmUsage> llm_spend_;
 
   BenchmarkSlots slots_;
   std::map<int64_t, std::shared_ptr<const CandidateRecord>> loaded_;
@@ -138,7 +160,7 @@ class Campaign {
   int64_t campaign_id_ = 0;
   std::optional<CandidateRecord> baseline_;
   int64_t next_step_ = 1;
-  int64_t in_flight_ = 0;  // issued by stage 1, not yet through stage 4
+  int64_t in_flight_ = 0;  // steps issued by stage 1, not yet ended
   int64_t consecutive_duplicates_ = 0;
   bool exhausted_ = false;
   std::chrono::steady_clock::time_point start_;

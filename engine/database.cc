@@ -700,7 +700,7 @@ void Database::add_duplicate_skipped(int64_t campaign_id) {
 
 // ---- candidates ------------------------------------------------------------
 
-int64_t Database::insert_candidate(CandidateRecord& candidate) {
+int64_t Database::insert_candidate(CandidateRecord& candidate, std::optional<int64_t> llm_call) {
   const char* what = "inserting a candidate";
   if (candidate.program_hash.empty()) candidate.program_hash = program_hash(candidate.program);
   Transaction transaction(*impl_, true, what);
@@ -754,6 +754,14 @@ int64_t Database::insert_candidate(CandidateRecord& candidate) {
     created_at = insert.text(1);
     updated_at = insert.text(2);
     insert.run();
+  }
+  if (llm_call) {
+    impl_->prepare("UPDATE llm_calls SET candidate_id = ?2 WHERE id = ?1",
+                   "linking an LLM call to its candidate")
+        .bind_int(1, *llm_call)
+        .bind_int(2, id)
+        .run();
+    impl_->expect_changed("insert_candidate", "LLM call", *llm_call);
   }
   transaction.commit();
   candidate.id = id;
@@ -1043,41 +1051,58 @@ LlmUsage Database::llm_usage(int64_t campaign_id) const {
           query.real(4), query.real(5)};
 }
 
-std::vector<CandidateRecord> Database::recent_failures(int64_t campaign_id, int limit) const {
+std::vector<int64_t> Database::recent_failure_ids(int64_t campaign_id, int limit) const {
   if (limit <= 0) return {};
-  // Evidence needs the edit and the artifacts only: reading whole candidates
-  // (their programs above all) was most of an LLM proposal's controller time.
-  std::vector<CandidateRecord> result;
+  const char* what = "reading recent failures";
+  std::vector<int64_t> ids;
+  Transaction snapshot(*impl_, false, what);  // one read lock for the four walks
   for (CandidateStatus status : {CandidateStatus::refused, CandidateStatus::build_failed,
                                  CandidateStatus::verify_failed,
                                  CandidateStatus::benchmark_failed}) {
     Statement query = impl_->prepare(
-        "SELECT c.id, c.campaign_id, c.parent_id, c.edit_json, c.proposer, c.model, "
-        "c.build_status, c.verify_status, c.benchmark_status, c.artifacts_json "
-        "FROM candidates c INDEXED BY candidates_by_campaign_status "
+        "SELECT c.id FROM candidates c INDEXED BY candidates_by_campaign_status "
         "WHERE c.campaign_id = ?1 AND c.status = ?2 ORDER BY c.id DESC LIMIT ?3",
-        "reading recent failures");
+        what);
     query.bind_int(1, campaign_id).bind_int(2, static_cast<int>(status)).bind_int(3, limit);
-    while (query.step()) {
-      CandidateRecord c;
-      c.id = query.integer(0);
-      std::string of = " of candidate " + std::to_string(c.id);
-      c.campaign_id = query.integer(1);
-      c.parent_id = query.optional_integer(2);
-      c.edit = impl_->parse(query.text(3), "the edit" + of);
-      c.proposer = query.text(4);
-      c.model = query.text(5);
-      c.status = status;
-      c.build = static_cast<StageStatus>(query.integer(6));
-      c.verify = static_cast<StageStatus>(query.integer(7));
-      c.benchmark = static_cast<StageStatus>(query.integer(8));
-      c.artifacts = impl_->parse(query.text(9), "the artifacts" + of);
-      result.push_back(std::move(c));
-    }
+    while (query.step()) ids.push_back(query.integer(0));
   }
-  std::sort(result.begin(), result.end(),
-            [](const CandidateRecord& a, const CandidateRecord& b) { return a.id > b.id; });
-  if (result.size() > static_cast<size_t>(limit)) result.resize(static_cast<size_t>(limit));
+  snapshot.commit();
+  std::sort(ids.begin(), ids.end(), std::greater<>());
+  if (ids.size() > static_cast<size_t>(limit)) ids.resize(static_cast<size_t>(limit));
+  return ids;
+}
+
+std::optional<CandidateRecord> Database::failure_record(int64_t id) const {
+  // Evidence needs the edit and the artifacts only: reading whole candidates
+  // (their programs above all) was most of an LLM proposal's controller time.
+  Statement query = impl_->prepare(
+      "SELECT c.id, c.campaign_id, c.parent_id, c.edit_json, c.proposer, c.model, "
+      "c.build_status, c.verify_status, c.benchmark_status, c.artifacts_json, c.status "
+      "FROM candidates c WHERE c.id = ?1",
+      "reading a failure's evidence");
+  query.bind_int(1, id);
+  if (!query.step()) return std::nullopt;
+  CandidateRecord c;
+  c.id = query.integer(0);
+  std::string of = " of candidate " + std::to_string(c.id);
+  c.campaign_id = query.integer(1);
+  c.parent_id = query.optional_integer(2);
+  c.edit = impl_->parse(query.text(3), "the edit" + of);
+  c.proposer = query.text(4);
+  c.model = query.text(5);
+  c.build = static_cast<StageStatus>(query.integer(6));
+  c.verify = static_cast<StageStatus>(query.integer(7));
+  c.benchmark = static_cast<StageStatus>(query.integer(8));
+  c.artifacts = impl_->parse(query.text(9), "the artifacts" + of);
+  c.status = static_cast<CandidateStatus>(query.integer(10));
+  return c;
+}
+
+std::vector<CandidateRecord> Database::recent_failures(int64_t campaign_id, int limit) const {
+  std::vector<CandidateRecord> result;
+  for (int64_t id : recent_failure_ids(campaign_id, limit)) {
+    if (auto c = failure_record(id)) result.push_back(std::move(*c));
+  }
   return result;
 }
 

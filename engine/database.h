@@ -193,7 +193,10 @@ class Database {
   // Fills program_hash from the program when empty. A program hash already in
   // the campaign is a programming error (check find_by_hash first):
   // std::logic_error, and nothing is written.
-  int64_t insert_candidate(CandidateRecord& candidate);
+  // `llm_call`: the llm_calls row behind the candidate, linked to it in the
+  // same transaction (one commit instead of two).
+  int64_t insert_candidate(CandidateRecord& candidate,
+                           std::optional<int64_t> llm_call = std::nullopt);
   // Writes status, stage statuses, metrics and artifacts of an existing row
   // and sets its updated_at (not the record's: it is const). An unknown id is
   // a programming error (std::logic_error).
@@ -223,6 +226,13 @@ class Database {
   // Only the evidence is read: ids, edit, proposer, statuses and artifacts;
   // program, metrics and program_hash stay empty.
   std::vector<CandidateRecord> recent_failures(int64_t campaign_id, int limit) const;
+  // The ids of those failures, newest first: covering-index walks only, in
+  // one read transaction. A failure's evidence never changes once it is a
+  // failure, so a caller may keep what it read per id (LlmProposer does).
+  std::vector<int64_t> recent_failure_ids(int64_t campaign_id, int limit) const;
+  // One candidate's evidence as recent_failures reads it; nullopt for an
+  // unknown id.
+  std::optional<CandidateRecord> failure_record(int64_t id) const;
 
   // ---- Transform rules (schema 3) ----
   // The form rules are stored and matched in: compact JSON, keys sorted; ""

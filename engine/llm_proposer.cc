@@ -83,9 +83,25 @@ llm::PromptInput LlmProposer::gather(const ProposalContext& context,
   if (context.inspirations.empty()) {
     for (const CandidateRecord& c : context.db->top(task_.name, kInspirations + 1)) inspire(c);
   }
-  for (const CandidateRecord& c : context.db->recent_failures(context.campaign_id, kFailures)) {
-    input.failures.push_back({c.id, to_string(c.status), edit_summary(c.edit),
-                              llm::failure_evidence(c.artifacts, kEvidenceBytes)});
+  // The campaign's latest failures: their ids from the database each time, the
+  // evidence read and rendered once per failure (it never changes after).
+  for (int64_t id : context.db->recent_failure_ids(context.campaign_id, kFailures)) {
+    {
+      std::lock_guard lock(mutex_);
+      if (auto it = failures_.find(id); it != failures_.end()) {
+        input.failures.push_back(it->second);
+        continue;
+      }
+    }
+    std::optional<CandidateRecord> c = context.db->failure_record(id);
+    if (!c) continue;
+    llm::PromptFailure failure{c->id, to_string(c->status), edit_summary(c->edit),
+                                      llm::failure_evidence(c->artifacts, kEvidenceBytes)};
+    input.failures.push_back(failure);
+    std::lock_guard lock(mutex_);
+    constexpr size_t kKept = 64;  // the latest few are asked for again and again
+    if (failures_.size() >= kKept) failures_.erase(failures_.begin());  // the oldest
+    failures_.emplace(id, std::move(failure));
   }
   return input;
 }
@@ -134,6 +150,19 @@ std::optional<Proposal> LlmProposer::fallback(const ProposalContext& context,
   return proposal;
 }
 
+bool LlmProposer::room_for_a_call() const {
+  bool budgets = config_.max_tokens > 0 || config_.max_cost_usd > 0;
+  if (!budgets || calls_in_flight_ == 0) return true;
+  if (!largest_call_) return false;
+  auto [tokens, cost] = *largest_call_;
+  int64_t spent = usage_.tokens_in + usage_.tokens_out;
+  if (config_.max_tokens > 0 && spent + calls_in_flight_ * tokens >= config_.max_tokens) return false;
+  if (config_.max_cost_usd > 0 && usage_.cost_usd + calls_in_flight_ * cost >= config_.max_cost_usd) {
+    return false;
+  }
+  return true;
+}
+
 std::string LlmProposer::stop_reason() const {
   std::lock_guard lock(mutex_);
   return stop_reason_;
@@ -168,6 +197,27 @@ std::optional<Proposal> LlmProposer::propose(const ProposalContext& context) {
                                    : "");
   }
   if (said_all_down_) said_all_down_ = false;
+  // Budgets: no more calls in flight than the budget has room for.
+  while (!room_for_a_call()) {
+    call_done_.wait(lock);
+    check_budget();
+    if (!stop_reason_.empty()) return std::nullopt;
+  }
+  ++calls_in_flight_;
+  struct CallInFlight {  // until the call is counted in usage_, whatever happens
+    LlmProposer& self;
+    bool counted = false;
+    void end() {  // caller holds mutex_
+      counted = true;
+      --self.calls_in_flight_;
+      self.call_done_.notify_all();
+    }
+    ~CallInFlight() {
+      if (counted) return;
+      std::lock_guard lock(self.mutex_);
+      end();
+    }
+  } in_flight{*this};
   // The prompt, the call and the parsing run unlocked: other threads' calls
   // are in flight meanwhile.
   lock.unlock();
@@ -209,17 +259,29 @@ std::optional<Proposal> LlmProposer::propose(const ProposalContext& context) {
   usage_.tokens_in += call.tokens_in;
   usage_.tokens_out += call.tokens_out;
   usage_.cost_usd += call.cost_usd;
+  if (result.ok()) {
+    auto [tokens, cost] = largest_call_.value_or(std::pair<int64_t, double>{0, 0.0});
+    largest_call_ = {std::max(tokens, call.tokens_in + call.tokens_out), std::max(cost, call.cost_usd)};
+  }
   if (!result.ok() && result.status == "replay_miss") stop_reason_ = result.error;
+  in_flight.end();
   lock.unlock();
 
+  auto count_call = [&](Proposal& proposal) {
+    proposal.llm_calls = 1;
+    proposal.llm_tokens = call.tokens_in + call.tokens_out;
+    proposal.llm_cost_usd = call.cost_usd;
+  };
   if (!result.ok()) {
     auto proposal = fallback(context, fmt::format("llm {}: {}", chosen.model, result.error));
+    if (proposal) count_call(*proposal);
     return proposal;
   }
   Proposal proposal;
   proposal.proposer = "llm";
   proposal.model = chosen.model;
   proposal.llm_call_id = call_id;
+  count_call(proposal);
   auto edit = llm::edit_from_llm_answer(result.answer.text, *file, 0);
   if (edit) {
     proposal.edit = std::move(*edit);

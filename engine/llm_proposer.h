@@ -7,6 +7,13 @@
 // with its own rng): their calls share one client, so they are in flight
 // together while the campaign builds and benchmarks.
 //
+// Budgets with calls in flight together: a call starts only while the spend
+// plus the calls in flight, each counted as the largest call so far, is below
+// the budget (before the first answer, one call at a time); otherwise the
+// proposal waits for a call to end. With in_flight 1 that is the sequential
+// rule (a call starts while the spend is below the budget), and with more the
+// budget is not overshot by calls issued together.
+//
 // Faults: a failed call (after the client's retries) yields a proposal from
 // the built-in flag mutator instead, noted in the progress log; when every
 // endpoint is paused, on_all_down "continue" keeps using the flag mutator and
@@ -18,6 +25,8 @@
 // mode "replay" answers from it and never opens a connection.
 #pragma once
 
+#include <condition_variable>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -44,6 +53,10 @@ class LlmProposer final : public Proposer {
   llm::CallResult exchange(size_t model, const llm::ChatRequest& request, const std::string& key);
   std::optional<Proposal> fallback(const ProposalContext& context, const std::string& why);
   void check_budget();
+  // With a budget, whether another call may start now: the spend plus the
+  // calls in flight (each counted as the largest call so far) is below it.
+  // Caller holds mutex_.
+  bool room_for_a_call() const;
 
   LlmConfig config_;
   const Task& task_;
@@ -54,7 +67,15 @@ class LlmProposer final : public Proposer {
   LlmUsage usage_;
   std::string stop_reason_;
   bool said_all_down_ = false;
-  // Guards usage_, usage_campaign_, stop_reason_, said_all_down_ and replay_.
+  // Calls started and not yet counted in usage_, and the largest call so far
+  // (its tokens and cost; none before the first answer).
+  int calls_in_flight_ = 0;
+  std::optional<std::pair<int64_t, double>> largest_call_;
+  std::condition_variable call_done_;
+  // Recent failures as the prompt shows them, by candidate id.
+  mutable std::map<int64_t, llm::PromptFailure> failures_;
+  // Guards usage_, usage_campaign_, stop_reason_, said_all_down_, replay_,
+  // the calls in flight and failures_.
   mutable std::mutex mutex_;
 };
 

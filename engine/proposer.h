@@ -37,6 +37,11 @@ struct Proposal {
   // recorded as refused with this exact reason (it feeds the next prompt).
   std::string refusal;
   std::optional<int64_t> llm_call_id;  // the llm_calls row behind this proposal
+  // The LLM call made for it (also when it failed and a built-in proposer
+  // stood in): counted into the campaign's spend on the progress line.
+  int llm_calls = 0;
+  int64_t llm_tokens = 0;  // in + out
+  double llm_cost_usd = 0;
   std::string note;                    // a line for the progress log ("" = none)
 };
 
@@ -44,7 +49,10 @@ class Proposer {
  public:
   virtual ~Proposer() = default;
   virtual std::string kind() const = 0;
-  // std::nullopt when it has nothing to offer for this parent.
+  // std::nullopt when it has nothing to offer for this parent. Called from
+  // several threads at once when the campaign has more than one step in
+  // flight (each call with its own rng and database connection): an
+  // implementation guards whatever state it keeps.
   virtual std::optional<Proposal> propose(const ProposalContext& context) = 0;
   // Non-empty once the proposer wants the campaign to stop (an LLM budget
   // spent, every endpoint down with on_all_down "stop"): the reason.

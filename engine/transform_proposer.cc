@@ -77,6 +77,7 @@ void TransformProposer::refresh(Database* db) {
 }
 
 std::optional<Proposal> TransformProposer::propose(const ProposalContext& context) {
+  std::lock_guard lock(mutex_);
   if (choices_.empty() || ++proposals_since_refresh_ >= kRefreshEvery) refresh(context.db);
   std::vector<std::pair<double, const Choice*>> ranked;
   for (const auto& choice : choices_) {

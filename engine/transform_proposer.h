@@ -21,6 +21,7 @@
 // Database::adopt_transform_edits.
 #pragma once
 
+#include <mutex>
 #include <set>
 #include <utility>
 
@@ -62,6 +63,9 @@ class TransformProposer final : public Proposer {
   int proposals_since_refresh_ = 0;
   bool builtins_stored_ = false;
   std::set<std::pair<int64_t, std::string>> tried_;  // (parent id, rule_json)
+  // propose() may be called from several threads (the campaign's parallel
+  // proposal stage): one proposal at a time, over the state above.
+  std::mutex mutex_;
 };
 
 }  // namespace ratchet

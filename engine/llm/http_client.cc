@@ -90,6 +90,26 @@ const char* to_string(TransportError error) {
 struct HttpClient::Impl {
   CURLM* multi = nullptr;
   std::unordered_map<CURL*, std::unique_ptr<Transfer>> transfers;
+  // Finished easy handles, reset and kept for the next requests (their
+  // buffers and state are reused; connections live in the multi handle's
+  // cache either way).
+  std::vector<CURL*> idle;
+  static constexpr size_t kMaxIdle = 16;
+
+  CURL* take_handle() {
+    if (idle.empty()) return curl_easy_init();
+    CURL* easy = idle.back();
+    idle.pop_back();
+    return easy;
+  }
+  void give_back(CURL* easy) {
+    if (idle.size() >= kMaxIdle) {
+      curl_easy_cleanup(easy);
+      return;
+    }
+    curl_easy_reset(easy);
+    idle.push_back(easy);
+  }
 
   void finish(CURL* easy, CURLcode code) {
     auto it = transfers.find(easy);
@@ -106,7 +126,7 @@ struct HttpClient::Impl {
     }
     response.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() -
                                                      transfer->started).count();
-    curl_easy_cleanup(easy);
+    give_back(easy);
     curl_slist_free_all(transfer->headers);
     // The callback may submit new requests: it runs after the bookkeeping.
     transfer->done(std::move(response));
@@ -125,6 +145,7 @@ HttpClient::~HttpClient() {
     curl_easy_cleanup(easy);
     curl_slist_free_all(transfer->headers);
   }
+  for (CURL* easy : impl_->idle) curl_easy_cleanup(easy);
   curl_multi_cleanup(impl_->multi);
 }
 
@@ -133,7 +154,7 @@ void HttpClient::submit(HttpRequest request, Callback done) {
   transfer->request = std::move(request);
   transfer->done = std::move(done);
   transfer->started = std::chrono::steady_clock::now();
-  CURL* easy = curl_easy_init();
+  CURL* easy = impl_->take_handle();
   if (!easy) {
     HttpResponse response;
     response.error = TransportError::other;

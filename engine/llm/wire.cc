@@ -1,5 +1,9 @@
 #include "engine/llm/wire.h"
 
+#include <array>
+#include <map>
+#include <string_view>
+
 #include <nlohmann/json.hpp>
 
 #include "common/hash.h"
@@ -15,6 +19,101 @@ std::string trim_slash(std::string url) {
 
 std::string dump(const nlohmann::json& json) {
   return json.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+// Length of the well-formed UTF-8 sequence at text[i] (RFC 3629: no
+// overlongs, no surrogates, nothing above U+10FFFF), or 0.
+size_t utf8_sequence(std::string_view text, size_t i) {
+  auto byte = [&](size_t k) { return static_cast<unsigned char>(text[k]); };
+  unsigned char c = byte(i);
+  size_t left = text.size() - i;
+  auto cont = [&](size_t k) { return (byte(i + k) & 0xC0) == 0x80; };
+  if (c >= 0xC2 && c <= 0xDF) return left >= 2 && cont(1) ? 2 : 0;
+  if (c >= 0xE0 && c <= 0xEF) {
+    if (left < 3 || !cont(1) || !cont(2)) return 0;
+    if (c == 0xE0 && byte(i + 1) < 0xA0) return 0;  // overlong
+    if (c == 0xED && byte(i + 1) > 0x9F) return 0;  // surrogate
+    return 3;
+  }
+  if (c >= 0xF0 && c <= 0xF4) {
+    if (left < 4 || !cont(1) || !cont(2) || !cont(3)) return 0;
+    if (c == 0xF0 && byte(i + 1) < 0x90) return 0;  // overlong
+    if (c == 0xF4 && byte(i + 1) > 0x8F) return 0;  // above U+10FFFF
+    return 4;
+  }
+  return 0;
+}
+
+// `text` as a JSON string, exactly as dump() writes it (ensure_ascii off,
+// invalid UTF-8 replaced), but in runs: a prompt is kilobytes of code, and
+// nlohmann's byte-by-byte escaper was a seventh of a proposal's controller time.
+void append_json_string(std::string& out, std::string_view text) {
+  out.reserve(out.size() + text.size() + text.size() / 16 + 2);
+  size_t start = out.size();
+  out += '"';
+  // Bytes copied as they are: printable ASCII but the quote and backslash.
+  static constexpr auto plain = [] {
+    std::array<bool, 256> table{};
+    for (int c = 0x20; c < 0x80; ++c) table[c] = c != '"' && c != '\\';
+    return table;
+  }();
+  size_t run = 0;  // start of the bytes not yet copied
+  const auto* bytes = reinterpret_cast<const unsigned char*>(text.data());
+  for (size_t i = 0; i < text.size();) {
+    while (i < text.size() && plain[bytes[i]]) ++i;
+    if (i == text.size()) break;
+    unsigned char c = bytes[i];
+    if (c >= 0x80) {
+      size_t length = utf8_sequence(text, i);
+      if (length == 0) {  // invalid UTF-8: nlohmann's own replacement rules
+        out.resize(start);
+        out += dump(nlohmann::json(std::string(text)));
+        return;
+      }
+      i += length;
+      continue;
+    }
+    out.append(text.data() + run, i - run);
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\b': out += "\\b"; break;
+      case '\f': out += "\\f"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default: {
+        static const char* hex = "0123456789abcdef";
+        out += "\\u00";
+        out += hex[c >> 4];
+        out += hex[c & 15];
+      }
+    }
+    run = ++i;
+  }
+  out.append(text.data() + run, text.size() - run);
+  out += '"';
+}
+
+std::string json_string(std::string_view text) {
+  std::string out;
+  append_json_string(out, text);
+  return out;
+}
+
+// [{"content": …, "role": …}, …], keys in nlohmann's (sorted) order.
+std::string json_messages(const std::vector<std::pair<const std::string*, const std::string*>>& messages) {
+  std::string out = "[";
+  for (const auto& [role, content] : messages) {
+    if (out.size() > 1) out += ',';
+    out += "{\"content\":";
+    append_json_string(out, *content);
+    out += ",\"role\":";
+    append_json_string(out, *role);
+    out += '}';
+  }
+  out += ']';
+  return out;
 }
 
 int64_t count(const nlohmann::json& usage, const char* key) {
@@ -37,33 +136,42 @@ HttpRequest build_request(const LlmModelConfig& model, const ChatRequest& reques
   http.url = endpoint_url(model);
   http.timeout_ms = model.timeout_ms;
   http.headers = {"Content-Type: application/json", "Accept: application/json"};
-  nlohmann::json body;
-  body["model"] = model.model;
-  body[model.kind == "anthropic" ? "max_tokens" : model.token_limit_field] = request.max_tokens;
-  body["temperature"] = request.temperature;
+  // The body as dump() would write it (keys sorted, compact), assembled from
+  // serialized members so that the messages' text is escaped in runs.
+  std::map<std::string, std::string> body;
+  body["model"] = json_string(model.model);
+  body[model.kind == "anthropic" ? "max_tokens" : model.token_limit_field] =
+      nlohmann::json(request.max_tokens).dump();
+  body["temperature"] = nlohmann::json(request.temperature).dump();
+  std::vector<std::pair<const std::string*, const std::string*>> messages;
   if (model.kind == "anthropic") {
     if (!key.empty()) http.headers.push_back("x-api-key: " + key);
     http.headers.push_back("anthropic-version: 2023-06-01");
     std::string system;
-    nlohmann::json messages = nlohmann::json::array();
     for (const auto& message : request.messages) {
       if (message.role == "system") {
         system += (system.empty() ? "" : "\n\n") + message.content;
       } else {
-        messages.push_back({{"role", message.role}, {"content", message.content}});
+        messages.emplace_back(&message.role, &message.content);
       }
     }
-    if (!system.empty()) body["system"] = system;
-    body["messages"] = std::move(messages);
+    if (!system.empty()) body["system"] = json_string(system);
   } else {
     if (!key.empty()) http.headers.push_back("Authorization: Bearer " + key);
-    nlohmann::json messages = nlohmann::json::array();
-    for (const auto& message : request.messages) {
-      messages.push_back({{"role", message.role}, {"content", message.content}});
-    }
-    body["messages"] = std::move(messages);
+    for (const auto& message : request.messages) messages.emplace_back(&message.role, &message.content);
   }
-  http.body = dump(body);
+  body["messages"] = json_messages(messages);
+  size_t size = 2;
+  for (const auto& [name, value] : body) size += name.size() + value.size() + 4;
+  http.body.reserve(size);
+  http.body += '{';
+  for (const auto& [name, value] : body) {
+    if (http.body.size() > 1) http.body += ',';
+    append_json_string(http.body, name);
+    http.body += ':';
+    http.body += value;
+  }
+  http.body += '}';
   return http;
 }
 

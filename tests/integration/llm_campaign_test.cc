@@ -72,7 +72,11 @@ struct KeyInEnvironment {
 nlohmann::json llm_config(int max_evals, const std::string& base_url) {
   nlohmann::json config = tiny_config(max_evals);
   config["proposers"] = {{{"kind", "llm"}}};
-  config["search"] = {{"exploration", 1.0}};  // parents drawn by the seed alone
+  // Every parent is the baseline, so that each scripted edit applies; one
+  // step at a time, so that the scripted answers (request i gets answer i)
+  // meet the proposals in step order. (tests/unit/campaign_llm_test.cc runs
+  // LLM calls in flight together.)
+  config["search"] = {{"strategy", "best_of_n"}, {"in_flight", 1}};
   config["llm"] = {{"models",
                     {{{"base_url", base_url},
                       {"model", "loopback-coder"},
@@ -255,6 +259,9 @@ TEST_CASE("llm campaign: a token budget stops the campaign cleanly") {
   Ratchet ratchet;
   nlohmann::json config = llm_config(10, server.base_url());
   config["llm"]["budget"] = {{"max_tokens", 300}};
+  // Calls in flight together do not overshoot it: the third would start
+  // while the second (counted as large as the first) could reach the budget.
+  config["search"]["in_flight"] = 3;
   auto file = ratchet.write_config("budget.json", config);
   CommandResult run = ratchet.run({"run", file.string(), "--db", ratchet.db().string()});
   INFO(run.err);

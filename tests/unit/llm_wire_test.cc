@@ -264,3 +264,33 @@ TEST_CASE("llm config: the run shortcut adds a model and an llm proposer") {
   CHECK(usage_error_of([&] { add_llm_shortcut(config, "127.0.0.1:8080", "q", ""); }) ==
         "--llm-base-url: expected an http:// or https:// URL, got \"127.0.0.1:8080\"");
 }
+
+TEST_CASE("llm wire: the request body is what nlohmann's dump writes, byte for byte") {
+  ChatRequest request;
+  request.temperature = 0.7;
+  request.max_tokens = 321;
+  std::string awkward = "code \"quoted\" \\ back\tslash\nnew\r\b\f \x01\x1f \x7f caf\xc3\xa9 \xe2\x82\xac "
+                        "\xf0\x9f\x98\x80 /slash/";
+  std::string invalid = "bad \xc3 \xff \xed\xa0\x80 \xe0\x80\xaf end";
+  request.messages = {{"system", "be brief"}, {"user", awkward}, {"user", invalid}};
+  for (const char* kind : {"openai", "anthropic"}) {
+    LlmModelConfig model = openai_model();
+    model.kind = kind;
+    HttpRequest http = build_request(model, request, "");
+    nlohmann::json body;
+    body["model"] = model.model;
+    body[model.kind == "anthropic" ? "max_tokens" : model.token_limit_field] = request.max_tokens;
+    body["temperature"] = request.temperature;
+    nlohmann::json messages = nlohmann::json::array();
+    for (const auto& message : request.messages) {
+      if (model.kind == "anthropic" && message.role == "system") {
+        body["system"] = message.content;
+      } else {
+        messages.push_back({{"role", message.role}, {"content", message.content}});
+      }
+    }
+    body["messages"] = messages;
+    INFO(kind);
+    CHECK(http.body == body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+  }
+}
