@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cctype>
 #include <optional>
 
@@ -216,11 +217,21 @@ void read_benchmark(JsonObjectReader reader, BenchmarkSettings& settings) {
   if (settings.max_pairs < settings.min_pairs) {
     reader.fail("max_pairs", fmt::format("an integer >= min_pairs ({})", settings.min_pairs));
   }
-  settings.slots = static_cast<int>(reader.integer_or("slots", settings.slots, 1, 64));
-  if (size_t cpus = sandbox::allowed_cpus().size(); settings.slots > 1 &&
-                                                    static_cast<size_t>(settings.slots) > cpus) {
-    reader.fail("slots", fmt::format("at most the {} CPUs ratchet may run on (a slot owns a core)",
-                                     cpus));
+  // "auto": a slot per core ratchet may run on.
+  size_t cpus = std::max<size_t>(sandbox::allowed_cpus().size(), 1);
+  if (const nlohmann::json* slots = reader.raw("slots"); slots && *slots == "auto") {
+    settings.slots = static_cast<int>(std::min<size_t>(cpus, 64));
+  } else if (slots) {
+    if (!slots->is_number_integer() || *slots < 1 || *slots > 64) {
+      reader.fail("slots", "an integer from 1 to 64, or \"auto\"");
+    }
+    settings.slots = slots->get<int>();
+    if (settings.slots > 1 && static_cast<size_t>(settings.slots) > cpus) {
+      reader.fail("slots", fmt::format(
+                               "at most the {} CPUs ratchet may run on (a slot owns a core), or "
+                               "\"auto\"",
+                               cpus));
+    }
   }
   reader.finish();
 }

@@ -276,7 +276,14 @@ TEST_CASE("config: benchmark slots are at most the cores ratchet may use") {
   std::string one_more = std::to_string(cpus + 1);
   CHECK_USAGE_ERROR(load_config(dir.with_task(R"("benchmark": {"slots": )" + one_more + "}")),
                     dir.file() + ": key 'benchmark.slots': expected at most the " + all +
-                        " CPUs ratchet may run on (a slot owns a core), got " + one_more);
+                        " CPUs ratchet may run on (a slot owns a core), or \"auto\", got " +
+                        one_more);
   CHECK_USAGE_ERROR(load_config(dir.with_task(R"("benchmark": {"slots": 0})")),
-                    dir.file() + ": key 'benchmark.slots': expected an integer from 1 to 64, got 0");
+                    dir.file() + ": key 'benchmark.slots': expected an integer from 1 to 64, or "
+                                 "\"auto\", got 0");
+  CHECK_USAGE_ERROR(load_config(dir.with_task(R"("benchmark": {"slots": "all"})")),
+                    dir.file() + ": key 'benchmark.slots': expected an integer from 1 to 64, or "
+                                 "\"auto\", got \"all\"");
+  CHECK(load_config(dir.with_task(R"("benchmark": {"slots": "auto"})")).benchmark.slots ==
+        static_cast<int>(cpus));
 }
