@@ -1,6 +1,7 @@
 #include "engine/campaign.h"
 
 #include <algorithm>
+#include <thread>
 #include <fmt/format.h>
 #include <tbb/global_control.h>
 #include <tbb/parallel_pipeline.h>
@@ -510,15 +511,38 @@ std::vector<ConfirmedElite> Campaign::confirm_elites() {
     if (static_cast<int>(chosen.size()) >= wanted) break;
     if (elite.speedup > 1.0) choose(elite.id);
   }
+  // The re-measurements run on the benchmark slots, as many at once as there
+  // are slots (one at a time with one); the records are loaded first, since
+  // the database connection is not the slots' to share.
+  std::vector<ConfirmedElite> elites;
+  for (int64_t id : chosen) elites.push_back({*load(id), nullptr});
+  std::vector<std::optional<Evaluation>> evaluations(elites.size());
+  std::atomic<size_t> next{0};
+  auto confirm_next = [&] {
+    for (size_t i = next++; i < elites.size() && !stop_; i = next++) {
+      BenchmarkSlots::Lease slot = slots_.take();
+      {
+        std::lock_guard lock(mutex_);
+        progress_.note(fmt::format("confirming candidate #{} at higher precision ({}/{})",
+                                   elites[i].candidate.id, i + 1, elites.size()));
+      }
+      Evaluation evaluation =
+          evaluator_.confirm(elites[i].candidate.program,
+                             evaluation_seed(kConfirmStream - static_cast<int64_t>(i)), slot.cpu());
+      if (!stop_) evaluations[i] = std::move(evaluation);
+    }
+  };
+  std::vector<std::thread> helpers;
+  for (int s = 1; s < std::min<int>(slots_.count(), static_cast<int>(elites.size())); ++s) {
+    helpers.emplace_back(confirm_next);
+  }
+  confirm_next();
+  for (std::thread& helper : helpers) helper.join();
+
   std::vector<ConfirmedElite> confirmed;
-  for (size_t i = 0; i < chosen.size(); ++i) {
-    if (stop_) break;
-    ConfirmedElite elite{*load(chosen[i]), nullptr};
-    progress_.note(fmt::format("confirming candidate #{} at higher precision ({}/{})",
-                               elite.candidate.id, i + 1, chosen.size()));
-    Evaluation evaluation = evaluator_.confirm(
-        elite.candidate.program, evaluation_seed(kConfirmStream - static_cast<int64_t>(i)));
-    if (stop_) break;
+  for (size_t i = 0; i < elites.size() && evaluations[i]; ++i) {
+    const Evaluation& evaluation = *evaluations[i];
+    ConfirmedElite& elite = elites[i];
     nlohmann::json confirmation = evaluation.metrics;
     confirmation["status"] = evaluation.passed() ? "ok" : "failed";
     confirmation["summary"] = evaluation.passed() ? evaluation.benchmark.summary

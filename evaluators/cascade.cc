@@ -419,13 +419,13 @@ Evaluation CascadeEvaluator::evaluate_built(const Program& program, BuiltProgram
   return evaluate_with(program, std::move(built), seed, settings_, /*reuse_binaries=*/true, cpu);
 }
 
-Evaluation CascadeEvaluator::confirm(const Program& program, uint64_t seed) {
+Evaluation CascadeEvaluator::confirm(const Program& program, uint64_t seed, int cpu) {
   BenchmarkSettings precise = settings_;
   precise.min_pairs = settings_.min_pairs * 2;
   precise.max_pairs = std::max(settings_.max_pairs * 2, precise.min_pairs);
   precise.target_ci = settings_.target_ci / 2;
   precise.max_seconds = settings_.max_seconds * 2;
-  return evaluate_with(program, build(program), seed, precise, /*reuse_binaries=*/false, -1);
+  return evaluate_with(program, build(program), seed, precise, /*reuse_binaries=*/false, cpu);
 }
 
 }  // namespace ratchet

@@ -61,7 +61,10 @@ class Evaluator {
   // The baseline against itself (an A/A test): the noise floor.
   virtual Evaluation evaluate_baseline(uint64_t seed) = 0;
   // Evaluates again at higher precision: the figure a final report quotes.
-  virtual Evaluation confirm(const Program& program, uint64_t seed) {
+  // `cpu` as for evaluate_built (confirmations in different slots may run
+  // at once).
+  virtual Evaluation confirm(const Program& program, uint64_t seed, int cpu) {
+    (void)cpu;
     return evaluate(program, seed);
   }
 };
@@ -113,7 +116,7 @@ class CascadeEvaluator final : public Evaluator {
   void use_build_cache(BuildCache cache) { build_cache_ = std::move(cache); }
 
   // Twice the pairs, half the target interval width.
-  Evaluation confirm(const Program& program, uint64_t seed) override;
+  Evaluation confirm(const Program& program, uint64_t seed, int cpu) override;
 
   const Task& task() const { return task_; }
 

@@ -44,7 +44,7 @@ class InstantEvaluator final : public Evaluator {
     return evaluation;
   }
   // Re-measurement of the winner is not a second evaluation of a program.
-  Evaluation confirm(const Program& program, uint64_t seed) override {
+  Evaluation confirm(const Program& program, uint64_t seed, int) override {
     ++confirmations;
     Evaluation evaluation = evaluate(program, seed);
     --calls[program_hash(program)];
@@ -97,16 +97,26 @@ class StagedEvaluator final : public Evaluator {
     return evaluation;
   }
   Evaluation evaluate_baseline(uint64_t seed) override { return inner.evaluate_baseline(seed); }
-  Evaluation confirm(const Program& program, uint64_t seed) override {
-    return inner.confirm(program, seed);
+  Evaluation confirm(const Program& program, uint64_t seed, int cpu) override {
+    {
+      std::lock_guard lock(mutex);
+      if (++confirming > 1) overlapped_confirmations = true;
+      confirm_cpus.insert(cpu);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    std::lock_guard lock(mutex);
+    --confirming;
+    return inner.confirm(program, seed, cpu);
   }
   InstantEvaluator inner;
   std::atomic<int> building{0}, max_building{0}, evaluating{0};
   std::atomic<bool> overlapped_evaluations{false}, wrong_order{false};
   std::vector<uint64_t> seeds;
   std::mutex mutex;
-  std::set<int> cpus_busy, cpus_seen;
+  std::set<int> cpus_busy, cpus_seen, confirm_cpus;
   bool core_shared = false;  // two evaluations on one core at once
+  int confirming = 0;
+  bool overlapped_confirmations = false;
 };
 
 // What a campaign did, in id order, to compare two runs.
@@ -285,8 +295,8 @@ TEST_CASE("campaign: an interrupted campaign resumes exactly where it stopped") 
       return inner.evaluate(program, seed);
     }
     Evaluation evaluate_baseline(uint64_t seed) override { return inner.evaluate_baseline(seed); }
-    Evaluation confirm(const Program& program, uint64_t seed) override {
-      return inner.confirm(program, seed);
+    Evaluation confirm(const Program& program, uint64_t seed, int) override {
+      return inner.confirm(program, seed, -1);
     }
   } stopping;
   stopping.stop = &f.stop;
@@ -327,6 +337,8 @@ TEST_CASE("campaign: the pipeline overlaps builds and keeps evaluations one at a
   std::set<uint64_t> distinct(evaluator.seeds.begin(), evaluator.seeds.end());
   CHECK(distinct.size() == evaluator.seeds.size());
   CHECK(evaluator.cpus_seen == std::set<int>{-1});  // one slot: the whole machine
+  CHECK(evaluator.confirm_cpus == std::set<int>{-1});
+  CHECK_FALSE(evaluator.overlapped_confirmations);
 }
 
 TEST_CASE("campaign: benchmark slots evaluate on their own cores at once, never two on one") {
@@ -343,6 +355,10 @@ TEST_CASE("campaign: benchmark slots evaluate on their own cores at once, never 
   CHECK_FALSE(evaluator.core_shared);
   std::vector<int> cpus = sandbox::allowed_cpus();
   CHECK(evaluator.cpus_seen == std::set<int>{cpus[0], cpus[1]});
+  // The elites are re-measured on both slots at once, and ranked as before.
+  REQUIRE(outcome.confirmed.size() >= 2);
+  CHECK(evaluator.overlapped_confirmations);
+  CHECK(evaluator.confirm_cpus == std::set<int>{cpus[0], cpus[1]});
   CHECK_FALSE(evaluator.wrong_order);
   for (const auto& [hash, calls] : evaluator.inner.calls) CHECK(calls == 1);
   for (const auto& candidate : db.candidates(outcome.campaign_id)) {
