@@ -30,9 +30,6 @@ class InstantEvaluator final : public Evaluator {
     evaluation.metrics = {{"speedup", 1.0}, {"ci_low", 0.99}, {"ci_high", 1.01}, {"pairs", 5}};
     return evaluation;
   }
-  Evaluation confirm(const Program& program, uint64_t seed, int) override {
-    return evaluate(program, seed);
-  }
 };
 
 // Each answer is held until `wanted` requests are being served at once (or a
