@@ -755,14 +755,7 @@ int64_t Database::insert_candidate(CandidateRecord& candidate, std::optional<int
     updated_at = insert.text(2);
     insert.run();
   }
-  if (llm_call) {
-    impl_->prepare("UPDATE llm_calls SET candidate_id = ?2 WHERE id = ?1",
-                   "linking an LLM call to its candidate")
-        .bind_int(1, *llm_call)
-        .bind_int(2, id)
-        .run();
-    impl_->expect_changed("insert_candidate", "LLM call", *llm_call);
-  }
+  if (llm_call) set_llm_call_candidate(*llm_call, id);  // inside this transaction
   transaction.commit();
   candidate.id = id;
   candidate.created_at = std::move(created_at);
