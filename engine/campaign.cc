@@ -335,23 +335,33 @@ std::shared_ptr<const CandidateRecord> Campaign::load(int64_t id) {
 }
 
 // The proposal stage's connection: the campaign's own with one step in flight
-// (nothing else runs then), else one of the pool's.
-Database* Campaign::acquire_proposal_db() {
-  if (!parallel_) return &db_;
-  std::lock_guard lock(proposal_dbs_mutex_);
-  if (proposal_dbs_.empty()) {
-    return new Database(Database::open(db_.path(), /*create=*/false));
+// (nothing else runs then), else one of the pool's, given back when the
+// proposal ends (returned or thrown).
+class Campaign::ProposalDb {
+ public:
+  explicit ProposalDb(Campaign& campaign) : campaign_(campaign) {
+    if (!campaign.parallel_) return;
+    std::lock_guard lock(campaign.proposal_dbs_mutex_);
+    if (campaign.proposal_dbs_.empty()) {
+      own_ = std::make_unique<Database>(Database::open(campaign.db_.path(), /*create=*/false));
+    } else {
+      own_ = std::move(campaign.proposal_dbs_.back());
+      campaign.proposal_dbs_.pop_back();
+    }
   }
-  Database* db = proposal_dbs_.back().release();
-  proposal_dbs_.pop_back();
-  return db;
-}
+  ~ProposalDb() {
+    if (!own_) return;
+    std::lock_guard lock(campaign_.proposal_dbs_mutex_);
+    campaign_.proposal_dbs_.push_back(std::move(own_));
+  }
+  ProposalDb(const ProposalDb&) = delete;
+  ProposalDb& operator=(const ProposalDb&) = delete;
+  Database* get() { return own_ ? own_.get() : &campaign_.db_; }
 
-void Campaign::release_proposal_db(Database* db) {
-  if (db == &db_) return;
-  std::lock_guard lock(proposal_dbs_mutex_);
-  proposal_dbs_.emplace_back(db);
-}
+ private:
+  Campaign& campaign_;
+  std::unique_ptr<Database> own_;
+};
 
 // Caller holds mutex_.
 void Campaign::release_step() {
@@ -391,15 +401,12 @@ void Campaign::propose(Work& work) {
   std::vector<const CandidateRecord*> inspirations;
   for (const auto& record : work.inspirations) inspirations.push_back(record.get());
   // Propose: an edit from a proposer drawn by weight (may wait on an LLM).
-  Database* evidence = acquire_proposal_db();
-  try {
-    work.proposal = pick_proposer(proposers_, work.rng)
-                        .propose({task_, parent, work.rng, evidence, campaign_id_, inspirations});
-  } catch (...) {
-    release_proposal_db(evidence);
-    throw;
+  {
+    ProposalDb evidence(*this);
+    work.proposal =
+        pick_proposer(proposers_, work.rng)
+            .propose({task_, parent, work.rng, evidence.get(), campaign_id_, inspirations});
   }
-  release_proposal_db(evidence);
   if (!work.proposal) return;
   const Proposal& proposal = *work.proposal;
   CandidateRecord& candidate = work.candidate;

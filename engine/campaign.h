@@ -144,8 +144,7 @@ class Campaign {
   // their own while the pipeline has more than one step in flight (a
   // Database is not thread-safe): one per proposal running, kept for reuse,
   // so a slow LLM answer never holds the lock that recording needs.
-  Database* acquire_proposal_db();
-  void release_proposal_db(Database* db);
+  class ProposalDb;  // one proposal's connection, back to the pool when it ends
   std::mutex proposal_dbs_mutex_;
   std::vector<std::unique_ptr<Database>> proposal_dbs_;  // idle
   bool parallel_ = false;  // more than one token
