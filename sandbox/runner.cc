@@ -672,7 +672,10 @@ void Runner::classify() {
   r.user_ms = to_ms(usage_.ru_utime);
   r.sys_ms = to_ms(usage_.ru_stime);
   r.cpu_ms = r.user_ms + r.sys_ms;
-  r.peak_memory_kb = std::max<int64_t>(usage_.ru_maxrss, cgroup_usage_.peak_kb);
+  // ru_maxrss is no measure with a cgroup at hand: an exec'd child's maxrss
+  // keeps its pre-exec size, a fork of ratchet itself (the init, or the
+  // command's parent), so every run would look as big as the controller.
+  r.peak_memory_kb = cgroup_ ? cgroup_usage_.peak_kb : usage_.ru_maxrss;
   int status = command_status_.value_or(wait_status_);
   if (WIFEXITED(status)) r.exit_code = WEXITSTATUS(status);
   if (WIFSIGNALED(status)) r.signal = WTERMSIG(status);

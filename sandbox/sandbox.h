@@ -108,8 +108,10 @@ struct Result {
   double cpu_ms = 0;   // user + system of the whole process tree (wait4 rusage)
   double user_ms = 0;
   double sys_ms = 0;
-  // The larger of the biggest process's peak RSS and, with cgroups, the
-  // cgroup's peak during the run (which counts tmpfs and page cache too).
+  // With cgroups (isolation "full"), the cgroup's peak during the run, which
+  // counts tmpfs and page cache too. Without, the biggest process's peak RSS
+  // as the kernel reports it, which includes the size of the ratchet process
+  // the command was forked from: an upper bound.
   int64_t peak_memory_kb = 0;
   std::string stdout_text;
   std::string stderr_text;

@@ -528,6 +528,20 @@ TEST_CASE("sandbox: each run's peak memory is its own", "[sandbox]") {
   CHECK(small.peak_memory_kb < 16 * 1024);  // the slot's peak was reset, /tmp is gone
 }
 
+TEST_CASE("sandbox: a run's peak memory is not the size of the process that started it",
+          "[sandbox]") {
+  // The sandbox's processes are forked from this one: the kernel's ru_maxrss
+  // of a forked and exec'd child keeps the parent's resident size from
+  // before the exec, so a big controller would make every run look big.
+  std::vector<char> ballast(160 << 20);
+  for (size_t i = 0; i < ballast.size(); i += 4096) ballast[i] = static_cast<char>(i);
+  TempDir dir("sandbox-test-");
+  Result small = run_sh(dir, "true");
+  REQUIRE(small.exited_ok());
+  CHECK(ballast[4096] == static_cast<char>(4096));
+  if (small.isolation == "full") CHECK(small.peak_memory_kb < 16 * 1024);
+}
+
 TEST_CASE("sandbox: network namespaces: empty without network, ratchet's with it", "[sandbox]") {
   TempDir dir("sandbox-test-");
   const std::string interfaces = "tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d ' '";
