@@ -87,6 +87,24 @@ TEST_CASE("llm client: an answer, its usage and cost, the key sent as a Bearer t
   CHECK(body["max_tokens"] == 64);
 }
 
+TEST_CASE("llm client: a compressed answer is decoded") {
+  KeyInEnvironment key;
+  LoopbackLlmServer server;
+  std::string accepted;
+  server.script({[&accepted](const httplib::Request& request, httplib::Response& response) {
+    accepted = request.get_header_value("Accept-Encoding");
+    LoopbackLlmServer::compressed("an answer long enough to be worth compressing, twice: "
+                                  "an answer long enough to be worth compressing")(request, response);
+  }});
+  LlmClient client({model_at(server.base_url())}, fast_policy());
+  CallResult result = client.call(0, hello());
+  REQUIRE(result.ok());
+  CHECK(result.answer.text ==
+        "an answer long enough to be worth compressing, twice: an answer long enough to be worth compressing");
+  // httplib compresses only for a client that accepts it.
+  CHECK(accepted.find("gzip") != std::string::npos);
+}
+
 TEST_CASE("llm client: 429 with Retry-After is honoured, then the call succeeds") {
   KeyInEnvironment key;
   LoopbackLlmServer server;
