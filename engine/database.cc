@@ -33,7 +33,7 @@ namespace {
 // Append only: never edit a migration that has shipped. The `meta` table and
 // its ('application', 'ratchet') row are permanent: open() relies on them to
 // recognise our files, whatever the version.
-constexpr std::array<const char*, 3> kMigrations = {
+constexpr std::array<const char*, 4> kMigrations = {
     // 1: the initial schema.
     R"sql(
 CREATE TABLE meta (
@@ -139,7 +139,32 @@ CREATE TABLE transforms (
   created_at TEXT NOT NULL
 );
 )sql",
+    // 4: the two status indexes become partial. A candidate is inserted pending
+    // and so was written into both, then moved in both when its status changed:
+    // four index pages of the two write transactions of each candidate. Now an
+    // evaluated candidate enters the rank index once and a failed one the
+    // failure index once. Queries name these WHERE terms literally (SQLite
+    // uses a partial index only when the query's WHERE contains its terms).
+    R"sql(
+DROP INDEX candidates_by_rank;
+DROP INDEX candidates_by_campaign_status;
+-- top-k: ORDER BY speedup DESC, id ASC is this index's order (rowid last).
+CREATE INDEX candidates_by_rank ON candidates (speedup DESC) WHERE status = 1;
+-- recent_failures: a campaign's newest failed candidates (rowid last).
+CREATE INDEX candidates_failed ON candidates (campaign_id) WHERE status >= 2;
+)sql",
 };
+
+// Migration 4's partial indexes are used only by queries whose WHERE contains
+// the index's own terms, as SQL text: these are written in the queries, never
+// bound. The status numbers are fixed (database.h).
+#define RATCHET_SQL_EVALUATED "c.status = 1"
+#define RATCHET_SQL_FAILED "c.status >= 2"
+static_assert(static_cast<int>(CandidateStatus::evaluated) == 1);
+static_assert(static_cast<int>(CandidateStatus::refused) == 2 &&
+              static_cast<int>(CandidateStatus::build_failed) == 3 &&
+              static_cast<int>(CandidateStatus::verify_failed) == 4 &&
+              static_cast<int>(CandidateStatus::benchmark_failed) == 5);
 
 constexpr int kBusyTimeoutMs = 5000;
 
@@ -815,23 +840,22 @@ std::vector<CandidateRecord> Database::top(const std::optional<std::string>& tas
                                            int limit) const {
   if (limit <= 0) return {};
   const char* what = "ranking candidates";
-  auto evaluated = static_cast<int>(CandidateStatus::evaluated);
   if (!task) {
     Statement query = impl_->prepare(
-        "SELECT " RATCHET_CANDIDATE_COLUMNS " FROM candidates c "
-        "WHERE c.status = ?1 AND c.proposer <> 'baseline' "
-        "ORDER BY c.speedup DESC, c.id ASC LIMIT ?2",
+        "SELECT " RATCHET_CANDIDATE_COLUMNS " FROM candidates c INDEXED BY candidates_by_rank "
+        "WHERE " RATCHET_SQL_EVALUATED " AND c.proposer <> 'baseline' "
+        "ORDER BY c.speedup DESC, c.id ASC LIMIT ?1",
         what);
-    query.bind_int(1, evaluated).bind_int(2, limit);
+    query.bind_int(1, limit);
     return impl_->read_candidates(query);
   }
   Statement query = impl_->prepare(
-      "SELECT " RATCHET_CANDIDATE_COLUMNS " FROM candidates c "
+      "SELECT " RATCHET_CANDIDATE_COLUMNS " FROM candidates c INDEXED BY candidates_by_rank "
       "JOIN campaigns p ON p.id = c.campaign_id "
-      "WHERE c.status = ?1 AND c.proposer <> 'baseline' AND p.task_name = ?3 "
-      "ORDER BY c.speedup DESC, c.id ASC LIMIT ?2",
+      "WHERE " RATCHET_SQL_EVALUATED " AND c.proposer <> 'baseline' AND p.task_name = ?2 "
+      "ORDER BY c.speedup DESC, c.id ASC LIMIT ?1",
       what);
-  query.bind_int(1, evaluated).bind_int(2, limit).bind_text(3, *task);
+  query.bind_int(1, limit).bind_text(2, *task);
   return impl_->read_candidates(query);
 }
 
@@ -927,16 +951,17 @@ DatabaseStats Database::stats() const {
     // One top-1 walk of the rank index per task: a window function over every
     // evaluated candidate costs ~300 ms at 100,000 candidates, this ~1 ms.
     Statement query = impl_->prepare(
-        "SELECT t.task_name, c.id, c.speedup, coalesce(c.ci_low, 0), coalesce(c.ci_high, 0) "
+        "SELECT t.task_name, best.id, best.speedup, coalesce(best.ci_low, 0), "
+        "coalesce(best.ci_high, 0) "
         "FROM (SELECT DISTINCT task_name FROM campaigns) t "
-        "JOIN candidates c ON c.id = ("
-        "  SELECT b.id FROM candidates b JOIN campaigns p ON p.id = b.campaign_id"
-        "  WHERE b.status = ?1 AND b.proposer <> 'baseline' AND b.speedup > 0"
+        "JOIN candidates best ON best.id = ("
+        "  SELECT c.id FROM candidates c INDEXED BY candidates_by_rank"
+        "  JOIN campaigns p ON p.id = c.campaign_id"
+        "  WHERE " RATCHET_SQL_EVALUATED " AND c.proposer <> 'baseline' AND c.speedup > 0"
         "    AND p.task_name = t.task_name"
-        "  ORDER BY b.speedup DESC, b.id ASC LIMIT 1) "
+        "  ORDER BY c.speedup DESC, c.id ASC LIMIT 1) "
         "ORDER BY t.task_name",
         what);
-    query.bind_int(1, static_cast<int>(CandidateStatus::evaluated));
     while (query.step()) {
       stats.best_per_task.push_back(
           {query.text(0), query.integer(1), query.real(2), query.real(3), query.real(4)});
@@ -1046,22 +1071,13 @@ LlmUsage Database::llm_usage(int64_t campaign_id) const {
 
 std::vector<int64_t> Database::recent_failure_ids(int64_t campaign_id, int limit) const {
   if (limit <= 0) return {};
-  const char* what = "reading recent failures";
+  Statement query = impl_->prepare(
+      "SELECT c.id FROM candidates c INDEXED BY candidates_failed "
+      "WHERE c.campaign_id = ?1 AND " RATCHET_SQL_FAILED " ORDER BY c.id DESC LIMIT ?2",
+      "reading recent failures");
+  query.bind_int(1, campaign_id).bind_int(2, limit);
   std::vector<int64_t> ids;
-  Transaction snapshot(*impl_, false, what);  // one read lock for the four walks
-  for (CandidateStatus status : {CandidateStatus::refused, CandidateStatus::build_failed,
-                                 CandidateStatus::verify_failed,
-                                 CandidateStatus::benchmark_failed}) {
-    Statement query = impl_->prepare(
-        "SELECT c.id FROM candidates c INDEXED BY candidates_by_campaign_status "
-        "WHERE c.campaign_id = ?1 AND c.status = ?2 ORDER BY c.id DESC LIMIT ?3",
-        what);
-    query.bind_int(1, campaign_id).bind_int(2, static_cast<int>(status)).bind_int(3, limit);
-    while (query.step()) ids.push_back(query.integer(0));
-  }
-  snapshot.commit();
-  std::sort(ids.begin(), ids.end(), std::greater<>());
-  if (ids.size() > static_cast<size_t>(limit)) ids.resize(static_cast<size_t>(limit));
+  while (query.step()) ids.push_back(query.integer(0));
   return ids;
 }
 

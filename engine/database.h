@@ -226,8 +226,8 @@ class Database {
   // Only the evidence is read: ids, edit, proposer, statuses and artifacts;
   // program, metrics and program_hash stay empty.
   std::vector<CandidateRecord> recent_failures(int64_t campaign_id, int limit) const;
-  // The ids of those failures, newest first: covering-index walks only, in
-  // one read transaction. A failure's evidence never changes once it is a
+  // The ids of those failures, newest first: one walk of the failure index,
+  // which holds failed candidates only. A failure's evidence never changes once it is a
   // failure, so a caller may keep what it read per id (LlmProposer does).
   std::vector<int64_t> recent_failure_ids(int64_t campaign_id, int limit) const;
   // One candidate's evidence as recent_failures reads it; nullopt for an

@@ -238,7 +238,7 @@ TEST_CASE("database: WAL mode, schema version and foreign keys") {
   TempDir dir("ratchet-db-");
   auto path = dir.path() / "ratchet.db";
   Database db = Database::open(path, true);
-  CHECK(Database::schema_version() == 3);
+  CHECK(Database::schema_version() == 4);
   RawDb raw(path);
   CHECK(raw.scalar("PRAGMA journal_mode") == "wal");
   CHECK(raw.integer("PRAGMA user_version") == Database::schema_version());
@@ -259,7 +259,7 @@ TEST_CASE("database: a file from a newer ratchet is refused") {
   CHECK(error.exit_code() == kExitRuntime);
   CHECK(std::string(error.what()) ==
         "database '" + path.string() +
-            "' has schema version 99; this ratchet reads up to 3: upgrade ratchet");
+            "' has schema version 99; this ratchet reads up to 4: upgrade ratchet");
 }
 
 TEST_CASE("database: a file that is not SQLite is refused, naming the path") {
@@ -364,6 +364,77 @@ TEST_CASE("database: top() ranks evaluated candidates, filters by task, skips ba
   REQUIRE(best.size() == 1);
   CHECK(best[0].program == fast.program);
   CHECK(best[0].speedup() == 2.5);
+}
+
+TEST_CASE("database: recent failures are the newest failed candidates of one campaign") {
+  TempDir dir("ratchet-db-");
+  Database db = Database::open(dir.path() / "ratchet.db", true);
+  CampaignRecord one = make_campaign("sum"), two = make_campaign("sort");
+  db.create_campaign(one);
+  db.create_campaign(two);
+  std::vector<int64_t> failed;
+  const CandidateStatus failures[] = {CandidateStatus::refused, CandidateStatus::build_failed,
+                                      CandidateStatus::verify_failed,
+                                      CandidateStatus::benchmark_failed};
+  for (int i = 0; i < 8; ++i) {
+    auto candidate = make_candidate(one.id, make_program("int f" + std::to_string(i) + ";\n"));
+    db.insert_candidate(candidate);
+    candidate.status = failures[i % 4];
+    db.update_candidate(candidate);
+    failed.push_back(candidate.id);
+    auto good = evaluated(one.id, "good" + std::to_string(i), 1.5);
+    db.insert_candidate(good);
+  }
+  auto pending = make_candidate(one.id, make_program("pending"));
+  db.insert_candidate(pending);
+  auto elsewhere = make_candidate(two.id, make_program("elsewhere"));
+  elsewhere.status = CandidateStatus::build_failed;
+  db.insert_candidate(elsewhere);
+
+  CHECK(db.recent_failure_ids(one.id, 3) == std::vector<int64_t>{failed[7], failed[6], failed[5]});
+  CHECK(db.recent_failure_ids(one.id, 100).size() == 8);
+  CHECK(db.recent_failure_ids(two.id, 5) == std::vector<int64_t>{elsewhere.id});
+  CHECK(db.recent_failure_ids(one.id, 0).empty());
+}
+
+TEST_CASE("database: a schema-3 file migrates to partial status indexes and keeps its rankings") {
+  TempDir dir("ratchet-db-");
+  auto path = dir.path() / "ratchet.db";
+  int64_t campaign_id = 0, fast_id = 0, slow_id = 0, failed_id = 0;
+  {
+    Database db = Database::open(path, true);
+    CampaignRecord campaign = make_campaign();
+    db.create_campaign(campaign);
+    campaign_id = campaign.id;
+    auto slow = evaluated(campaign.id, "slow", 1.2), fast = evaluated(campaign.id, "fast", 2.0);
+    auto failed = make_candidate(campaign.id, make_program("broken"));
+    failed.status = CandidateStatus::build_failed;
+    auto pending = make_candidate(campaign.id, make_program("pending"));
+    for (auto* c : {&slow, &fast, &failed, &pending}) db.insert_candidate(*c);
+    fast_id = fast.id, slow_id = slow.id, failed_id = failed.id;
+  }
+  {
+    // Schema 3 differed only in these two indexes.
+    RawDb raw(path);
+    raw.exec(
+        "DROP INDEX candidates_by_rank; DROP INDEX candidates_failed; "
+        "CREATE INDEX candidates_by_rank ON candidates (status, speedup DESC); "
+        "CREATE INDEX candidates_by_campaign_status ON candidates (campaign_id, status); "
+        "PRAGMA user_version = 3");
+  }
+  Database db = Database::open(path, false);
+  RawDb raw(path);
+  CHECK(raw.integer("PRAGMA user_version") == 4);
+  CHECK(raw.scalar("SELECT sql FROM sqlite_master WHERE name = 'candidates_by_rank'") ==
+        "CREATE INDEX candidates_by_rank ON candidates (speedup DESC) WHERE status = 1");
+  CHECK(raw.scalar("SELECT count(*) FROM sqlite_master WHERE name = "
+                   "'candidates_by_campaign_status'") == "0");
+  CHECK(ids_of(db.top(std::nullopt, 10)) == std::vector<int64_t>{fast_id, slow_id});
+  CHECK(ids_of(db.top(std::string("sum"), 1)) == std::vector<int64_t>{fast_id});
+  CHECK(db.recent_failure_ids(campaign_id, 5) == std::vector<int64_t>{failed_id});
+  DatabaseStats stats = db.stats();
+  REQUIRE(stats.best_per_task.size() == 1);
+  CHECK(stats.best_per_task[0].candidate_id == fast_id);
 }
 
 TEST_CASE("database: update_candidate writes status, stages, metrics and rank columns") {
