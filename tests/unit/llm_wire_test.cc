@@ -294,3 +294,27 @@ TEST_CASE("llm wire: the request body is what nlohmann's dump writes, byte for b
     CHECK(http.body == body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
   }
 }
+
+TEST_CASE("llm wire: each byte that needs escaping is found wherever it falls in a word") {
+  // The escaper checks eight bytes at a time: put every awkward byte at every
+  // offset of a long plain run, and compare with nlohmann's dump each time.
+  const std::string plain = "int total = a + b * c; return total;   ";
+  const std::vector<std::string> awkward = {"\"", "\\", "\n", "\t", "\x01", "\x1f", "\x7f",
+                                            "\xc3\xa9", "\xe2\x82\xac", "\xc3", "\xff", " "};
+  for (const std::string& odd : awkward) {
+    for (size_t at = 0; at < 17; ++at) {
+      std::string text = plain;
+      text.insert(at, odd);
+      ChatRequest request;
+      request.messages = {{"user", text}};
+      HttpRequest http = build_request(openai_model(), request, "");
+      std::string expected =
+          "{\"content\":" +
+          nlohmann::json(text).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) +
+          ",\"role\":\"user\"}";
+      INFO("byte " << nlohmann::json(odd).dump(-1, ' ', true, nlohmann::json::error_handler_t::replace)
+                   << " at " << at);
+      CHECK(http.body.find(expected) != std::string::npos);
+    }
+  }
+}
