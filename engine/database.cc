@@ -915,7 +915,9 @@ DatabaseStats Database::stats() const {
     stats.duplicates_skipped = query.integer(1);
   }
   {
-    // ?1, ?2: the stage never ran; ?3..?5: the stage failed.
+    // One scan for every count: ?1, ?2: the stage never ran; ?3..?5: the
+    // stage failed; then one count per candidate status, 0 to 5 (the status
+    // indexes are partial, so a GROUP BY status would be a second scan).
     Statement query = impl_->prepare(
         "SELECT count(*), "
         "coalesce(sum(build_status NOT IN (?1, ?2)), 0), "
@@ -923,7 +925,10 @@ DatabaseStats Database::stats() const {
         "coalesce(sum(verify_status IN (?3, ?4, ?5)), 0), "
         "coalesce(sum(benchmark_status IN (?3, ?4, ?5)), 0), "
         "coalesce(sum(json_extract(metrics_json, '$.binary_reused') = 1), 0), "
-        "coalesce(sum(json_extract(metrics_json, '$.build_cache_hit') = 1), 0) FROM candidates",
+        "coalesce(sum(json_extract(metrics_json, '$.build_cache_hit') = 1), 0), "
+        "coalesce(sum(status = 0), 0), coalesce(sum(status = 1), 0), coalesce(sum(status = 2), 0), "
+        "coalesce(sum(status = 3), 0), coalesce(sum(status = 4), 0), coalesce(sum(status = 5), 0) "
+        "FROM candidates",
         what);
     query.bind_int(1, static_cast<int>(StageStatus::pending))
         .bind_int(2, static_cast<int>(StageStatus::skipped))
@@ -938,13 +943,10 @@ DatabaseStats Database::stats() const {
                                {"benchmark", query.integer(4)}};
     stats.binary_reuses = query.integer(5);
     stats.build_cache_hits = query.integer(6);
-  }
-  {
-    Statement query = impl_->prepare(
-        "SELECT status, count(*) FROM candidates GROUP BY status ORDER BY status", what);
-    while (query.step()) {
-      stats.by_status.push_back(
-          {to_string(static_cast<CandidateStatus>(query.integer(0))), query.integer(1)});
+    static_assert(static_cast<int>(CandidateStatus::benchmark_failed) == 5);
+    for (int status = 0; status <= 5; ++status) {
+      int64_t count = query.integer(7 + status);
+      if (count > 0) stats.by_status.push_back({to_string(static_cast<CandidateStatus>(status)), count});
     }
   }
   {
