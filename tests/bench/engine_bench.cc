@@ -20,6 +20,7 @@
 #include "common/files.h"
 #include "engine/campaign.h"
 #include "engine/database.h"
+#include "engine/heap.h"
 #include "engine/rewriter_client.h"
 
 using namespace ratchet;
@@ -78,6 +79,7 @@ long peak_rss_kb_of(pid_t pid) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  keep_freed_heap();  // as the ratchet binary does
   int64_t count = argc > 1 ? std::atoll(argv[1]) : 100'000;
   TempDir dir("engine-bench-");
   Task task = load_task(std::string(RATCHET_SOURCE_DIR) + "/tests/data/tasks/tiny");

@@ -28,6 +28,7 @@
 
 #include "common/files.h"
 #include "engine/database.h"
+#include "engine/heap.h"
 #include "engine/llm_proposer.h"
 #include "evaluators/task.h"
 #include "rewriters/search_replace.h"
@@ -67,6 +68,7 @@ CandidateRecord evaluated(CandidateRecord c, std::mt19937_64& rng) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  keep_freed_heap();  // as the ratchet binary does
   int64_t max_candidates = argc > 1 ? std::atoll(argv[1]) : 100'000;
   int per_size = argc > 2 ? std::atoi(argv[2]) : 500;
 
