@@ -3,6 +3,7 @@
 #include <curl/curl.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cctype>
 #include <chrono>
 #include <mutex>
@@ -97,6 +98,7 @@ struct HttpClient::Impl {
   // cache either way).
   std::vector<CURL*> idle;
   static constexpr size_t kMaxIdle = 16;
+  std::atomic<bool> woken{false};  // set by wakeup(), from any thread
 
   CURL* take_handle() {
     if (idle.empty()) return curl_easy_init();
@@ -207,9 +209,15 @@ int HttpClient::poll(int timeout_ms) {
     if (finished > 0 || impl_->transfers.empty() || now >= deadline) return finished;
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now).count();
     curl_multi_poll(impl_->multi, nullptr, 0, static_cast<int>(std::max<int64_t>(1, left)), nullptr);
+    if (impl_->woken.exchange(false)) return finished;
   }
 }
 
 size_t HttpClient::in_flight() const { return impl_->transfers.size(); }
+
+void HttpClient::wakeup() const {
+  impl_->woken = true;
+  curl_multi_wakeup(impl_->multi);
+}
 
 }  // namespace ratchet::llm

@@ -91,13 +91,25 @@ void LlmClient::submit(size_t model, ChatRequest request, Callback done) {
   queue_.push_back(std::move(call));
 }
 
+std::unique_lock<std::mutex> LlmClient::enter() const {
+  // The thread in call() holds mutex_ while it waits on the sockets: count
+  // this thread as waiting (that thread then hands the lock over instead of
+  // taking it straight back, which a mutex allows) and end its wait now.
+  ++waiting_;
+  if (polling_.load()) http_.wakeup();
+  std::unique_lock lock(mutex_);
+  --waiting_;
+  ++entries_;
+  return lock;
+}
+
 bool LlmClient::available(size_t model) const {
-  std::lock_guard lock(mutex_);
+  auto lock = enter();
   return Clock::now() >= endpoints_[model].paused_until;
 }
 
 std::string LlmClient::status_line(size_t model) const {
-  std::lock_guard lock(mutex_);
+  auto lock = enter();
   const Endpoint& e = endpoints_[model];
   auto now = Clock::now();
   if (now >= e.paused_until) return "";
@@ -264,7 +276,9 @@ void LlmClient::poll(int timeout_ms) {
   int wait = static_cast<int>(std::max<int64_t>(
       0, std::chrono::duration_cast<std::chrono::milliseconds>(wake - Clock::now()).count()));
   if (http_.in_flight() > 0) {
+    polling_ = true;
     http_.poll(wait);
+    polling_ = false;
   } else if (wait > 0 && !queue_.empty()) {
     std::this_thread::sleep_for(std::chrono::milliseconds(wait));
   }
@@ -275,17 +289,21 @@ CallResult LlmClient::call(size_t model, ChatRequest request) {
   // Callbacks run inside poll(), under the lock, so `finished` needs no atomics.
   bool finished = false;
   CallResult out;
-  std::unique_lock lock(mutex_);
+  auto lock = enter();
   submit(model, std::move(request), [&](CallResult result) {
     out = std::move(result);
     finished = true;
   });
   while (!finished) {
     poll(10);
-    // Let another caller submit or drive the transfers for a moment.
-    lock.unlock();
-    std::this_thread::yield();
-    lock.lock();
+    if (!finished && waiting_.load() > 0) {
+      // Hand over: wait until a waiting thread is in, then queue up again
+      // the same way (our answer may come in on its watch meanwhile).
+      uint64_t entries = entries_.load();
+      lock.unlock();
+      while (entries_.load() == entries) std::this_thread::yield();
+      lock = enter();
+    }
   }
   return out;
 }

@@ -18,6 +18,7 @@
 // bodies) has the key's text replaced by "[redacted]".
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <ctime>
@@ -102,6 +103,7 @@ class LlmClient {
     std::deque<std::pair<Clock::time_point, int64_t>> tokens;  // last minute
   };
 
+  std::unique_lock<std::mutex> enter() const;  // mutex_, handed over by a polling call()
   void dispatch();
   bool can_start(size_t model, int64_t tokens, Clock::time_point now);
   void start(Call call);
@@ -118,6 +120,9 @@ class LlmClient {
   std::deque<Call> queue_;
   uint64_t next_id_ = 1;
   mutable std::mutex mutex_;  // call(), available(), status_line()
+  mutable std::atomic<int> waiting_{0};       // threads in enter(), waiting for mutex_
+  mutable std::atomic<uint64_t> entries_{0};  // times a thread got mutex_ in enter()
+  std::atomic<bool> polling_{false};     // a call() waits in http_.poll(), holding mutex_
 };
 
 // Cost in USD of `answer` at the model's prices per million tokens.
