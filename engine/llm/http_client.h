@@ -55,8 +55,9 @@ class HttpClient {
   // many finished (their callbacks have run).
   int poll(int timeout_ms);
   size_t in_flight() const;
-  // Ends a poll() blocked in another thread early (it returns 0). The one
-  // call that may come from any thread (curl_multi_wakeup).
+  // Makes a poll() waiting in another thread return now, with what has
+  // finished so far. The one call that may come from any thread
+  // (curl_multi_wakeup).
   void wakeup() const;
 
  private:

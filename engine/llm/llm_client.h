@@ -122,7 +122,7 @@ class LlmClient {
   mutable std::mutex mutex_;  // call(), available(), status_line()
   mutable std::atomic<int> waiting_{0};       // threads in enter(), waiting for mutex_
   mutable std::atomic<uint64_t> entries_{0};  // times a thread got mutex_ in enter()
-  std::atomic<bool> polling_{false};     // a call() waits in http_.poll(), holding mutex_
+  std::atomic<bool> polling_{false};          // a call() waits in http_.poll(), holding mutex_
 };
 
 // Cost in USD of `answer` at the model's prices per million tokens.
