@@ -234,22 +234,16 @@ void Campaign::resume_from_database(const CampaignRecord& record) {
                              "step {}", record.name, record.id, counts.done, next_step_));
 }
 
-// LLM hook: the llm_calls row of a proposal names the candidate it became.
-// Also refreshes the LLM spend on the progress line.
+// LLM hook: a step's LLM call counts into the campaign's spend on the
+// progress line. The spend is read once when run() starts (a resumed
+// campaign's included), then counted from the steps: no aggregate over
+// llm_calls per candidate. (The budgets themselves are the proposers'.)
 // Caller holds mutex_.
-void Campaign::link_llm_call(const Proposal& proposal, const CandidateRecord& candidate,
-                             bool linked) {
-  if (!linked && proposal.llm_call_id && candidate.id != 0) {
-    db_.set_llm_call_candidate(*proposal.llm_call_id, candidate.id);
-  }
-  if (proposal.llm_calls == 0) return;
-  // The campaign's spend is read once when run() starts (a resumed
-  // campaign's included), then counted from the proposals: no aggregate over
-  // llm_calls per candidate. (The budgets themselves are the proposers'.)
+void Campaign::count_llm_spend(const LlmCallRecord& call) {
   if (!llm_spend_) llm_spend_ = db_.llm_usage(campaign_id_);
-  llm_spend_->calls += proposal.llm_calls;
-  llm_spend_->tokens_in += proposal.llm_tokens;  // in + out: the line shows the sum
-  llm_spend_->cost_usd += proposal.llm_cost_usd;
+  llm_spend_->calls += 1;
+  llm_spend_->tokens_in += call.tokens_in + call.tokens_out;  // the line shows the sum
+  llm_spend_->cost_usd += call.cost_usd;
   progress_.set_llm_spend(llm_spend_->calls, llm_spend_->tokens_in + llm_spend_->tokens_out,
                           llm_spend_->cost_usd);
 }
@@ -293,29 +287,47 @@ void Campaign::record_evaluation(CandidateRecord& candidate, const Evaluation& e
   if (!evaluation.samples.empty()) db_.add_samples(candidate.id, evaluation.samples);
 }
 
-// Caller holds mutex_.
-void Campaign::record_refusal(CandidateRecord& candidate, const std::string& reason) {
+void Campaign::mark_refused(CandidateRecord& candidate, const std::string& reason) {
   candidate.status = CandidateStatus::refused;
   candidate.build = candidate.verify = candidate.benchmark = StageStatus::skipped;
   candidate.artifacts["refusal"] = reason;
   // One row per distinct refused edit: the same bad edit is not recorded twice.
   candidate.program_hash = "refused-" + hash_hex(candidate.edit.dump());
-  if (is_known_program(candidate, step_of(candidate))) return;
-  db_.insert_candidate(candidate);
-  db_.update_candidate(candidate);
-  progress_.candidate_finished(candidate, islands_.best());
 }
 
-// The dedupe step, before anything expensive: a program already in the
-// campaign (evaluated, in flight or refused), equal token for token, is
-// counted and skipped, with the step that proposed it, in one transaction.
+// The dedupe step, before anything expensive, and the step's record, in one
+// transaction: a program already in the campaign (evaluated, in flight or
+// refused), equal token for token, is counted and skipped with the step that
+// proposed it; any other becomes a candidate. The step's LLM call is written
+// with it either way. Returns whether the candidate was inserted.
 // Caller holds mutex_.
-bool Campaign::is_known_program(CandidateRecord& candidate, int64_t step) {
+bool Campaign::record_step(Work& work) {
+  CandidateRecord& candidate = work.candidate;
   if (candidate.program_hash.empty()) candidate.program_hash = dedupe_hash(task_, candidate.program);
-  if (!db_.find_by_hash(campaign_id_, candidate.program_hash)) return false;
-  db_.add_duplicate_skipped(campaign_id_, step_key(), std::to_string(step));
-  progress_.duplicate_skipped();
-  return true;
+  auto call = unrecorded_calls_.find(work.step);
+  LlmCallRecord* record = call == unrecorded_calls_.end() ? nullptr : &call->second;
+  bool inserted = db_.record_step(candidate, step_key(), work.step, record);
+  if (record) {
+    count_llm_spend(*record);
+    unrecorded_calls_.erase(call);
+  }
+  if (!inserted) progress_.duplicate_skipped();
+  return inserted;
+}
+
+// The calls of steps that will never reach stage 3, because an error in
+// another step ended the pipeline: they were answered (and paid for), so they
+// are recorded, with no candidate. The error that ended the pipeline is the
+// one to report, so a failure here is only noted. Caller holds mutex_.
+void Campaign::record_unrecorded_calls() {
+  for (auto& [step, call] : unrecorded_calls_) {
+    try {
+      db_.insert_llm_call(call);
+    } catch (const std::exception& error) {
+      progress_.note(fmt::format("the LLM call of step {} is not recorded: {}", step, error.what()));
+    }
+  }
+  unrecorded_calls_.clear();
 }
 
 std::shared_ptr<const CandidateRecord> Campaign::load(int64_t id) {
@@ -408,6 +420,11 @@ void Campaign::propose(Work& work) {
             .propose({task_, parent, work.rng, evidence.get(), campaign_id_, inspirations});
   }
   if (!work.proposal) return;
+  if (work.proposal->llm_call) {  // the campaign's until stage 3 records it
+    std::lock_guard lock(mutex_);
+    unrecorded_calls_.emplace(work.step, std::move(*work.proposal->llm_call));
+    work.proposal->llm_call.reset();
+  }
   const Proposal& proposal = *work.proposal;
   CandidateRecord& candidate = work.candidate;
   candidate.campaign_id = campaign_id_;
@@ -433,9 +450,9 @@ void Campaign::propose(Work& work) {
   candidate.program_hash = dedupe_hash(task_, candidate.program);
 }
 
-// Stage 3 (serial, in order): dedupe → record. The step becomes a pending
-// candidate, a refusal, a counted duplicate, or nothing (no proposal).
-// Candidates get their ids in step order.
+// Stage 3 (serial, in order): dedupe and record, one transaction. The step
+// becomes a pending candidate, a refusal, a counted duplicate, or nothing (no
+// proposal). Candidates get their ids in step order.
 void Campaign::record(Work& work) {
   std::lock_guard lock(mutex_);
   if (!work.proposal) {
@@ -446,23 +463,19 @@ void Campaign::record(Work& work) {
   CandidateRecord& candidate = work.candidate;
   if (!proposal.note.empty()) progress_.note(proposal.note);  // e.g. an endpoint failed
   if (work.refusal) {
-    record_refusal(candidate, *work.refusal);
-    link_llm_call(proposal, candidate);
+    mark_refused(candidate, *work.refusal);
+    if (record_step(work)) progress_.candidate_finished(candidate, islands_.best());
     release_step();
     return;
   }
-  // Dedupe: the same program is never built twice.
-  if (is_known_program(candidate, work.step)) {
+  // The same program is never built twice.
+  if (!record_step(work)) {
     exhausted_ = ++consecutive_duplicates_ >= kMaxConsecutiveDuplicates;
-    link_llm_call(proposal, candidate);  // no candidate; the spend still counts
     release_step();
     return;
   }
   consecutive_duplicates_ = 0;
-  // Record: the candidate exists from now on, pending, with its step (and
-  // its LLM call linked, in the same transaction).
-  db_.insert_candidate(candidate, proposal.llm_call_id);
-  link_llm_call(proposal, candidate, /*linked=*/true);
+  // The candidate exists from now on, pending, with its step.
   work.live = true;
 }
 
@@ -581,10 +594,8 @@ std::vector<ConfirmedElite> Campaign::confirm_elites() {
   return confirmed;
 }
 
-CampaignOutcome Campaign::run() {
-  int tokens = std::max(1, config_.search.in_flight);
-  parallel_ = tokens > 1;
-  llm_spend_ = db_.llm_usage(campaign_id_);
+// The six stages over `tokens` steps in flight.
+void Campaign::run_pipeline(int tokens) {
   // The stages' threads mostly wait on sandboxed children (compilers,
   // benchmarks, LLM answers), so there is a thread per token, not per core.
   tbb::global_control threads(tbb::global_control::max_allowed_parallelism,
@@ -625,6 +636,19 @@ CampaignOutcome Campaign::run() {
             tbb::make_filter<WorkPtr, void>(tbb::filter_mode::serial_in_order,
                                             [&](WorkPtr work) { learn(*work); }));
   });
+}
+
+CampaignOutcome Campaign::run() {
+  int tokens = std::max(1, config_.search.in_flight);
+  parallel_ = tokens > 1;
+  llm_spend_ = db_.llm_usage(campaign_id_);
+  try {
+    run_pipeline(tokens);
+  } catch (...) {
+    std::lock_guard lock(mutex_);
+    record_unrecorded_calls();
+    throw;
+  }
   progress_.finish();
   // Rules LLMs answered with join the database's reusable transforms, for the
   // transforms proposer of any later campaign.

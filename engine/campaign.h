@@ -95,6 +95,7 @@ class Campaign {
   struct Work;  // one search step moving through the pipeline
 
   // The six stages.
+  void run_pipeline(int tokens);
   std::shared_ptr<Work> select_next();
   void propose(Work& work);
   void record(Work& work);
@@ -103,18 +104,17 @@ class Campaign {
   void learn(Work& work);
 
   // Stages 1-3's parts.
-  bool is_known_program(CandidateRecord& candidate, int64_t step);
+  bool record_step(Work& work);
+  void record_unrecorded_calls();
   void release_step();  // a step that ended before stage 4; caller holds mutex_
-  void record_refusal(CandidateRecord& candidate, const std::string& reason);
+  static void mark_refused(CandidateRecord& candidate, const std::string& reason);
   bool can_issue() const;
   bool budget_left() const;
 
   void record_evaluation(CandidateRecord& candidate, const Evaluation& evaluation);
-  // LLM hooks (engine/llm_proposer.h): link a call to its candidate; a
-  // proposer's request to stop.
-  // `linked`: insert_candidate linked it already.
-  void link_llm_call(const Proposal& proposal, const CandidateRecord& candidate,
-                     bool linked = false);
+  // LLM hooks (engine/llm_proposer.h): a step's call counted into the spend;
+  // a proposer's request to stop.
+  void count_llm_spend(const LlmCallRecord& call);
   std::string proposer_stop_reason() const;
   void resume_from_database(const CampaignRecord& record);
   std::vector<ConfirmedElite> confirm_elites();
@@ -151,6 +151,9 @@ class Campaign {
   // LLM spend of the campaign, for the progress line (loaded once, then
   // counted from the proposals). Caller holds mutex_.
   std::optional<LlmUsage> llm_spend_;
+  // Step → its LLM call, from the end of stage 2 until stage 3 records it
+  // with the step's candidate (mutex_).
+  std::map<int64_t, LlmCallRecord> unrecorded_calls_;
 
   BenchmarkSlots slots_;
   std::map<int64_t, std::shared_ptr<const CandidateRecord>> loaded_;

@@ -725,67 +725,102 @@ void Database::add_duplicate_skipped(int64_t campaign_id) {
 
 // ---- candidates ------------------------------------------------------------
 
-int64_t Database::insert_candidate(CandidateRecord& candidate, std::optional<int64_t> llm_call) {
+// A row just inserted: what the database gave it. Written into the caller's
+// record only once the transaction has committed.
+struct Database::Inserted {
+  int64_t id = 0;
+  std::string created_at;
+  std::string updated_at;
+};
+
+Database::Inserted Database::insert_candidate_row(const CandidateRecord& candidate) {
   const char* what = "inserting a candidate";
-  if (candidate.program_hash.empty()) candidate.program_hash = program_hash(candidate.program);
-  Transaction transaction(*impl_, true, what);
   nlohmann::json files = nlohmann::json::object();
   for (const auto& [file, content] : candidate.program.files) {
     files[file] = impl_->store_blob(content);
   }
   nlohmann::json manifest = {{"files", std::move(files)}, {"flags", candidate.program.flags}};
-  int64_t id = 0;
-  std::string created_at, updated_at;
-  {
-    Statement insert = impl_->prepare(
-        "INSERT INTO candidates (campaign_id, parent_id, program_hash, program_json, edit_json, "
-        "proposer, model, status, build_status, verify_status, benchmark_status, speedup, "
-        "ci_low, ci_high, metrics_json, artifacts_json, island, created_at, updated_at) "
-        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, "
-        RATCHET_SQL_NOW ", " RATCHET_SQL_NOW ") RETURNING id, created_at, updated_at",
-        what);
-    insert.bind_int(1, candidate.campaign_id)
-        .bind_optional_int(2, candidate.parent_id)
-        .bind_text(3, candidate.program_hash)
-        .bind_text(4, dump(manifest))
-        .bind_text(5, dump(candidate.edit))
-        .bind_text(6, candidate.proposer)
-        .bind_text(7, candidate.model)
-        .bind_int(8, static_cast<int>(candidate.status))
-        .bind_int(9, static_cast<int>(candidate.build))
-        .bind_int(10, static_cast<int>(candidate.verify))
-        .bind_int(11, static_cast<int>(candidate.benchmark))
-        .bind_real(12, number_at(candidate.metrics, "speedup"))
-        .bind_real(13, number_at(candidate.metrics, "ci_low"))
-        .bind_real(14, number_at(candidate.metrics, "ci_high"))
-        .bind_text(15, dump(candidate.metrics))
-        .bind_text(16, dump(candidate.artifacts))
-        .bind_int(17, candidate.island);
-    int rc = insert.step_or_constraint();
-    if (is_constraint(rc)) {
-      std::string reason = sqlite3_errmsg(impl_->db());
-      std::string subject = "campaign " + std::to_string(candidate.campaign_id);
-      if (rc == SQLITE_CONSTRAINT_UNIQUE) {
-        throw std::logic_error("Database::insert_candidate: " + subject +
-                               " already has a candidate with program hash " +
-                               candidate.program_hash + " (check find_by_hash first)");
-      }
-      throw std::logic_error("Database::insert_candidate: " + reason + " (" + subject +
-                             ", parent " +
-                             (candidate.parent_id ? std::to_string(*candidate.parent_id) : "none") +
-                             ")");
+  Statement insert = impl_->prepare(
+      "INSERT INTO candidates (campaign_id, parent_id, program_hash, program_json, edit_json, "
+      "proposer, model, status, build_status, verify_status, benchmark_status, speedup, "
+      "ci_low, ci_high, metrics_json, artifacts_json, island, created_at, updated_at) "
+      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, "
+      RATCHET_SQL_NOW ", " RATCHET_SQL_NOW ") RETURNING id, created_at, updated_at",
+      what);
+  insert.bind_int(1, candidate.campaign_id)
+      .bind_optional_int(2, candidate.parent_id)
+      .bind_text(3, candidate.program_hash)
+      .bind_text(4, dump(manifest))
+      .bind_text(5, dump(candidate.edit))
+      .bind_text(6, candidate.proposer)
+      .bind_text(7, candidate.model)
+      .bind_int(8, static_cast<int>(candidate.status))
+      .bind_int(9, static_cast<int>(candidate.build))
+      .bind_int(10, static_cast<int>(candidate.verify))
+      .bind_int(11, static_cast<int>(candidate.benchmark))
+      .bind_real(12, number_at(candidate.metrics, "speedup"))
+      .bind_real(13, number_at(candidate.metrics, "ci_low"))
+      .bind_real(14, number_at(candidate.metrics, "ci_high"))
+      .bind_text(15, dump(candidate.metrics))
+      .bind_text(16, dump(candidate.artifacts))
+      .bind_int(17, candidate.island);
+  int rc = insert.step_or_constraint();
+  if (is_constraint(rc)) {
+    std::string reason = sqlite3_errmsg(impl_->db());
+    std::string subject = "campaign " + std::to_string(candidate.campaign_id);
+    if (rc == SQLITE_CONSTRAINT_UNIQUE) {
+      throw std::logic_error("Database::insert_candidate: " + subject +
+                             " already has a candidate with program hash " +
+                             candidate.program_hash + " (check find_by_hash first)");
     }
-    id = insert.integer(0);
-    created_at = insert.text(1);
-    updated_at = insert.text(2);
-    insert.run();
+    throw std::logic_error("Database::insert_candidate: " + reason + " (" + subject +
+                           ", parent " +
+                           (candidate.parent_id ? std::to_string(*candidate.parent_id) : "none") +
+                           ")");
   }
-  if (llm_call) set_llm_call_candidate(*llm_call, id);  // inside this transaction
+  Inserted row{insert.integer(0), insert.text(1), insert.text(2)};
+  insert.run();
+  return row;
+}
+
+int64_t Database::insert_candidate(CandidateRecord& candidate) {
+  if (candidate.program_hash.empty()) candidate.program_hash = program_hash(candidate.program);
+  Transaction transaction(*impl_, true, "inserting a candidate");
+  Inserted row = insert_candidate_row(candidate);
   transaction.commit();
-  candidate.id = id;
-  candidate.created_at = std::move(created_at);
-  candidate.updated_at = std::move(updated_at);
-  return id;
+  candidate.id = row.id;
+  candidate.created_at = std::move(row.created_at);
+  candidate.updated_at = std::move(row.updated_at);
+  return candidate.id;
+}
+
+bool Database::record_step(CandidateRecord& candidate, const std::string& step_key,
+                           int64_t step, LlmCallRecord* call) {
+  if (candidate.program_hash.empty()) candidate.program_hash = program_hash(candidate.program);
+  Transaction transaction(*impl_, true, "recording a campaign step");
+  bool known = find_by_hash(candidate.campaign_id, candidate.program_hash).has_value();
+  Inserted row;
+  if (known) {
+    add_duplicate_skipped(candidate.campaign_id);
+    set_meta(step_key, std::to_string(step));
+  } else {
+    row = insert_candidate_row(candidate);
+  }
+  Inserted call_row;
+  if (call) {
+    if (!known) call->candidate_id = row.id;
+    call_row = insert_llm_call_row(*call);
+  }
+  transaction.commit();
+  if (call) {
+    call->id = call_row.id;
+    call->created_at = std::move(call_row.created_at);
+  }
+  if (known) return false;
+  candidate.id = row.id;
+  candidate.created_at = std::move(row.created_at);
+  candidate.updated_at = std::move(row.updated_at);
+  return true;
 }
 
 void Database::update_candidate(const CandidateRecord& candidate) {
@@ -986,7 +1021,7 @@ DatabaseStats Database::stats() const {
 
 // ---- LLM calls -------------------------------------------------------------
 
-int64_t Database::insert_llm_call(LlmCallRecord& call) {
+Database::Inserted Database::insert_llm_call_row(const LlmCallRecord& call) {
   Statement insert = impl_->prepare(
       "INSERT INTO llm_calls (campaign_id, candidate_id, model, endpoint, kind, status, "
       "http_status, tokens_in, tokens_out, latency_ms, retries, cost_usd, request_key, prompt, "
@@ -1010,19 +1045,16 @@ int64_t Database::insert_llm_call(LlmCallRecord& call) {
   if (call.response) insert.bind_text(15, *call.response);
   insert.bind_text(16, call.error);
   insert.step();
-  call.id = insert.integer(0);
-  call.created_at = insert.text(1);
+  Inserted row{insert.integer(0), insert.text(1), {}};
   insert.run();
-  return call.id;
+  return row;
 }
 
-void Database::set_llm_call_candidate(int64_t call_id, int64_t candidate_id) {
-  impl_->prepare("UPDATE llm_calls SET candidate_id = ?2 WHERE id = ?1",
-                 "linking an LLM call to its candidate")
-      .bind_int(1, call_id)
-      .bind_int(2, candidate_id)
-      .run();
-  impl_->expect_changed("set_llm_call_candidate", "LLM call", call_id);
+int64_t Database::insert_llm_call(LlmCallRecord& call) {
+  Inserted row = insert_llm_call_row(call);  // one statement: its own transaction
+  call.id = row.id;
+  call.created_at = std::move(row.created_at);
+  return call.id;
 }
 
 std::vector<LlmCallRecord> Database::llm_calls(int64_t campaign_id) const {

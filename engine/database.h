@@ -193,10 +193,15 @@ class Database {
   // Fills program_hash from the program when empty. A program hash already in
   // the campaign is a programming error (check find_by_hash first):
   // std::logic_error, and nothing is written.
-  // `llm_call`: the llm_calls row behind the candidate, linked to it in the
-  // same transaction (one commit instead of two).
-  int64_t insert_candidate(CandidateRecord& candidate,
-                           std::optional<int64_t> llm_call = std::nullopt);
+  int64_t insert_candidate(CandidateRecord& candidate);
+  // A campaign step's record, in one transaction (one commit per step): the
+  // candidate, as insert_candidate does, unless the campaign has its program
+  // hash already; then the duplicate is counted and `step` kept under the meta
+  // key `step_key` instead (a resumed campaign continues after it). `call`,
+  // when given, is the LLM call behind the step: recorded too, linked to the
+  // candidate; its id and created_at are filled. Returns false for a duplicate.
+  bool record_step(CandidateRecord& candidate, const std::string& step_key, int64_t step,
+                   LlmCallRecord* call = nullptr);
   // Writes status, stage statuses, metrics and artifacts of an existing row
   // and sets its updated_at (not the record's: it is const). An unknown id is
   // a programming error (std::logic_error).
@@ -217,8 +222,8 @@ class Database {
   DatabaseStats stats() const;
 
   // ---- LLM calls (schema 2) ----
+  // A call with no candidate to go with it (record_step writes the others).
   int64_t insert_llm_call(LlmCallRecord& call);  // fills id, created_at
-  void set_llm_call_candidate(int64_t call_id, int64_t candidate_id);
   std::vector<LlmCallRecord> llm_calls(int64_t campaign_id) const;  // by id
   LlmUsage llm_usage(int64_t campaign_id) const;                    // model ""
   // The latest refused or failed candidates of a campaign, newest first
@@ -276,6 +281,10 @@ class Database {
   // Const queries reuse cached statements through this pointer.
   struct Impl;
   std::unique_ptr<Impl> impl_;
+  // Single rows, inside a caller's transaction.
+  struct Inserted;
+  Inserted insert_candidate_row(const CandidateRecord& candidate);
+  Inserted insert_llm_call_row(const LlmCallRecord& call);
 };
 
 }  // namespace ratchet

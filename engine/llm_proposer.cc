@@ -231,7 +231,9 @@ std::optional<Proposal> LlmProposer::propose(const ProposalContext& context) {
   std::string key = llm::request_key(chosen, request);
   llm::CallResult result = exchange(*model, request, key);
 
-  // Record the call, success or not, before anything else can fail.
+  // The call's record, success or not: it travels with the proposal and is
+  // written with the step's candidate (a crash before then loses it, as a
+  // crash during the request would).
   LlmCallRecord call;
   call.campaign_id = context.campaign_id;
   call.model = chosen.model;
@@ -252,8 +254,6 @@ std::optional<Proposal> LlmProposer::propose(const ProposalContext& context) {
     call.prompt = std::move(prompt);
     if (result.ok()) call.response = result.answer.text;
   }
-  std::optional<int64_t> call_id;
-  if (context.db) call_id = context.db->insert_llm_call(call);
   lock.lock();
   usage_.calls++;
   usage_.tokens_in += call.tokens_in;
@@ -267,21 +267,19 @@ std::optional<Proposal> LlmProposer::propose(const ProposalContext& context) {
   in_flight.end();
   lock.unlock();
 
-  auto count_call = [&](Proposal& proposal) {
-    proposal.llm_calls = 1;
-    proposal.llm_tokens = call.tokens_in + call.tokens_out;
-    proposal.llm_cost_usd = call.cost_usd;
-  };
   if (!result.ok()) {
     auto proposal = fallback(context, fmt::format("llm {}: {}", chosen.model, result.error));
-    if (proposal) count_call(*proposal);
+    if (proposal) {
+      proposal->llm_call = std::move(call);
+    } else if (context.db) {  // no step to carry it
+      context.db->insert_llm_call(call);
+    }
     return proposal;
   }
   Proposal proposal;
   proposal.proposer = "llm";
   proposal.model = chosen.model;
-  proposal.llm_call_id = call_id;
-  count_call(proposal);
+  proposal.llm_call = std::move(call);
   auto edit = llm::edit_from_llm_answer(result.answer.text, *file, 0);
   if (edit) {
     proposal.edit = std::move(*edit);

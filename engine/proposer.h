@@ -21,7 +21,8 @@ struct ProposalContext {
   const CandidateRecord& parent;
   std::mt19937_64& rng;
   // LLM proposers read evidence (best candidates, recent failures) from the
-  // database and record their calls in it; null in tests of built-ins.
+  // database, and record there a call that ends in no proposal (the others
+  // travel with their proposal); null in tests of built-ins.
   Database* db = nullptr;
   int64_t campaign_id = 0;
   // From the parent's island: its fittest and MAP-Elites elites of other
@@ -36,12 +37,10 @@ struct Proposal {
   // Non-empty: the answer could not be turned into an edit; the candidate is
   // recorded as refused with this exact reason (it feeds the next prompt).
   std::string refusal;
-  std::optional<int64_t> llm_call_id;  // the llm_calls row behind this proposal
   // The LLM call made for it (also when it failed and a built-in proposer
-  // stood in): counted into the campaign's spend on the progress line.
-  int llm_calls = 0;
-  int64_t llm_tokens = 0;  // in + out
-  double llm_cost_usd = 0;
+  // stood in), not yet in the database: the campaign records it with the
+  // step's candidate, in the step's one transaction, and counts its spend.
+  std::optional<LlmCallRecord> llm_call;
   std::string note;                    // a line for the progress log ("" = none)
 };
 

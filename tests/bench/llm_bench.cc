@@ -8,9 +8,9 @@
 // database size (50, 1,000, 10,000, 100,000 candidates, filled in between) it
 // runs `per_size` candidates through the whole controller path: prompt built
 // from the island's inspirations (in memory, as in a campaign) and the
-// database's recent failures, HTTP round trip on the
-// curl multi client, answer parsed, edit applied, program hashed, candidate and
-// LLM call written, evaluation recorded. It prints the controller thread's CPU
+// database's recent failures, HTTP round trip on the curl multi client, answer
+// parsed, edit applied, program hashed, then dedupe, candidate and LLM call in
+// one transaction, evaluation recorded. It prints the controller thread's CPU
 // time per candidate (CLOCK_THREAD_CPUTIME_ID: the server's threads are not
 // counted) and candidates per second of wall time. The measured candidates
 // run in batches of 50: besides the mean, the median batch, which a burst of
@@ -137,10 +137,10 @@ int main(int argc, char** argv) {
     }
     candidate.program = std::move(*child);
     candidate.program_hash = program_hash(candidate.program);
-    if (db.find_by_hash(campaign.id, candidate.program_hash)) return;
-    // As the campaign does: the candidate and the link to its LLM call in one
+    // As the campaign does: dedupe, the candidate and its LLM call in one
     // transaction.
-    db.insert_candidate(candidate, proposal ? proposal->llm_call_id : std::nullopt);
+    LlmCallRecord* call = proposal && proposal->llm_call ? &*proposal->llm_call : nullptr;
+    if (!db.record_step(candidate, "bench.step", made, call)) return;
     candidate = evaluated(candidate, rng);
     if (made % 7 == 0) {  // some failures, for the prompt's evidence
       candidate.status = CandidateStatus::build_failed;

@@ -4,11 +4,14 @@
 #include <catch2/catch.hpp>
 
 #include <condition_variable>
+#include <mutex>
+#include <stdexcept>
 #include <sstream>
 
 #include "common/files.h"
 #include "engine/campaign.h"
 #include "engine/database.h"
+#include "engine/llm_proposer.h"
 #include "tests/llm_test_server.h"
 
 using namespace ratchet;
@@ -126,4 +129,90 @@ TEST_CASE("campaign: LLM proposals are in flight together up to search.in_flight
     CHECK(next > step);
     step = next;
   }
+}
+
+namespace {
+
+// The LLM proposer, but the first of two proposals to arrive throws once the
+// other's LLM proposal is back. When the thrower is the earlier step, the
+// other step's proposal waits for stage 3, which runs in step order and so
+// never comes to it; which of the two arrives first is the scheduler's choice.
+class OneOfTwoFails final : public Proposer {
+ public:
+  OneOfTwoFails(const LlmConfig& llm, const Task& task) : llm_(llm, task, 2) {}
+  std::string kind() const override { return "llm"; }
+  std::optional<Proposal> propose(const ProposalContext& context) override {
+    std::unique_lock lock(mutex_);
+    if (++calls_ == 1) {
+      other_back_.wait_for(lock, std::chrono::seconds(10), [&] { return other_done_; });
+      throw std::runtime_error("a step's proposer failed");
+    }
+    lock.unlock();
+    std::optional<Proposal> proposal = llm_.propose(context);
+    lock.lock();
+    other_done_ = true;
+    other_back_.notify_all();
+    return proposal;
+  }
+
+ private:
+  LlmProposer llm_;
+  std::mutex mutex_;
+  std::condition_variable other_back_;
+  int calls_ = 0;
+  bool other_done_ = false;
+};
+
+}  // namespace
+
+TEST_CASE("campaign: an LLM call whose step is cut short by another step's error is still recorded") {
+  LoopbackLlmServer server;
+  server.script({}, [](const httplib::Request& request, httplib::Response& response) {
+    std::string line = "  unsigned long long total = 0;\n";
+    LoopbackLlmServer::ok("<<<<<<< SEARCH\n" + line + "=======\n" + line +
+                          "  unsigned long long spare = 0;\n>>>>>>> REPLACE\n")(request, response);
+  });
+  Task task = load_task(std::string(RATCHET_SOURCE_DIR) + "/tests/data/tasks/tiny");
+  CampaignConfig config;
+  config.name = "cut-short";
+  config.task_dir = task.dir;
+  config.seed = 5;
+  config.max_evals = 4;
+  config.search.in_flight = 2;
+  LlmModelConfig model;
+  model.base_url = server.base_url();
+  model.model = "loopback";
+  model.timeout_ms = 20'000;
+  config.llm.models = {model};
+
+  // Until the earlier step was the one to fail (almost always the first try).
+  bool cut_short = false;
+  for (int attempt = 0; attempt < 10 && !cut_short; ++attempt) {
+    TempDir dir("campaign-llm-test-");
+    Database db = Database::open(dir.path() / "c.db", true);
+    InstantEvaluator evaluator;
+    std::atomic<bool> stop{false};
+    std::ostringstream log;
+    Progress progress(log, false, config.max_evals);
+    std::vector<WeightedProposer> proposers;
+    proposers.push_back({std::make_unique<OneOfTwoFails>(config.llm, task), 1.0});
+    Campaign campaign(config, task, db, evaluator, std::move(proposers), progress, stop);
+    campaign.start(false, nlohmann::json::object());
+    CHECK_THROWS_WITH(campaign.run(), Catch::Contains("a step's proposer failed"));
+    INFO(log.str());
+
+    // The one call was answered and paid for: it is in the database either way.
+    int64_t id = db.campaigns().at(0).id;
+    std::vector<LlmCallRecord> calls = db.llm_calls(id);
+    REQUIRE(calls.size() == 1);
+    CHECK(calls[0].status == "ok");
+    size_t candidates = db.candidates(id).size();
+    if (calls[0].candidate_id) {  // the later step failed: the earlier became a candidate
+      CHECK(candidates == 2);
+    } else {  // the earlier step failed: the later never got to stage 3
+      CHECK(candidates == 1);  // the baseline only
+      cut_short = true;
+    }
+  }
+  CHECK(cut_short);
 }

@@ -332,6 +332,106 @@ TEST_CASE("database: find_by_hash and duplicate inserts") {
   CHECK(db.find_by_hash(two.id, candidate.program_hash) == other.id);
 }
 
+namespace {
+
+LlmCallRecord make_call(int64_t campaign_id, const std::string& model = "coder") {
+  LlmCallRecord call;
+  call.campaign_id = campaign_id;
+  call.model = model;
+  call.endpoint = "http://127.0.0.1:1/v1";
+  call.kind = "openai";
+  call.status = "ok";
+  call.http_status = 200;
+  call.tokens_in = 300;
+  call.tokens_out = 40;
+  call.cost_usd = 0.002;
+  call.request_key = "00112233aabbccdd";
+  call.prompt = "[user]\nmake it faster\n";
+  call.response = "<<<<<<< SEARCH\n...";
+  return call;
+}
+
+}  // namespace
+
+TEST_CASE("database: record_step writes a new candidate and its LLM call together") {
+  TempDir dir("ratchet-db-");
+  Database db = Database::open(dir.path() / "ratchet.db", true);
+  CampaignRecord campaign = make_campaign();
+  db.create_campaign(campaign);
+  auto candidate = make_candidate(campaign.id, make_program("int a;\n"), "llm");
+  LlmCallRecord call = make_call(campaign.id);
+
+  CHECK(db.record_step(candidate, "campaign.1.step", 3, &call));
+  CHECK(candidate.id > 0);
+  CHECK(std::regex_match(candidate.created_at, kTimestamp));
+  CHECK(call.id > 0);
+  CHECK(std::regex_match(call.created_at, kTimestamp));
+  std::vector<LlmCallRecord> calls = db.llm_calls(campaign.id);
+  REQUIRE(calls.size() == 1);
+  CHECK(calls[0].id == call.id);
+  CHECK(calls[0].candidate_id == candidate.id);
+  CHECK(calls[0].tokens_in == 300);
+  CHECK(calls[0].prompt == call.prompt);
+  CHECK(db.find_by_hash(campaign.id, candidate.program_hash) == candidate.id);
+  // Only duplicates keep their step in meta (a candidate carries its own).
+  CHECK_FALSE(db.meta("campaign.1.step").has_value());
+
+  // Without a call: the candidate alone.
+  auto plain = make_candidate(campaign.id, make_program("int b;\n"));
+  CHECK(db.record_step(plain, "campaign.1.step", 4));
+  CHECK(db.candidate(plain.id).has_value());
+  CHECK(db.llm_calls(campaign.id).size() == 1);
+}
+
+TEST_CASE("database: record_step counts a known program, keeps its step and still records the call") {
+  TempDir dir("ratchet-db-");
+  Database db = Database::open(dir.path() / "ratchet.db", true);
+  CampaignRecord campaign = make_campaign();
+  db.create_campaign(campaign);
+  auto first = make_candidate(campaign.id, make_program("int a;\n"), "llm");
+  REQUIRE(db.record_step(first, "campaign.1.step", 1));
+  RawDb raw(db.path());
+  int64_t blobs = raw.integer("SELECT count(*) FROM blobs");
+
+  // The same dedupe hash with other text (equal token for token): nothing of
+  // the program is stored, not even its new file contents.
+  auto again = make_candidate(campaign.id, make_program("int  a; \n"), "llm");
+  again.program_hash = first.program_hash;
+  LlmCallRecord call = make_call(campaign.id);
+  CHECK_FALSE(db.record_step(again, "campaign.1.step", 9, &call));
+  CHECK(again.id == 0);
+  CHECK(db.candidates(campaign.id).size() == 1);
+  CHECK(raw.integer("SELECT count(*) FROM blobs") == blobs);
+  CHECK(db.campaign(campaign.id)->duplicates_skipped == 1);
+  CHECK(db.meta("campaign.1.step") == "9");
+  // The call was paid for: it is recorded, with no candidate.
+  std::vector<LlmCallRecord> calls = db.llm_calls(campaign.id);
+  REQUIRE(calls.size() == 1);
+  CHECK(calls[0].id == call.id);
+  CHECK_FALSE(calls[0].candidate_id.has_value());
+  CHECK(db.llm_usage(campaign.id).tokens_in == 300);
+}
+
+TEST_CASE("database: record_step is one transaction: a call that cannot be written takes the candidate with it") {
+  TempDir dir("ratchet-db-");
+  Database db = Database::open(dir.path() / "ratchet.db", true);
+  CampaignRecord campaign = make_campaign();
+  db.create_campaign(campaign);
+  auto candidate = make_candidate(campaign.id, make_program("int a;\n"), "llm");
+  LlmCallRecord call = make_call(campaign.id + 100);  // no such campaign: a foreign key fails
+
+  CHECK_THROWS(db.record_step(candidate, "campaign.1.step", 2, &call));
+  CHECK(candidate.id == 0);
+  CHECK(call.id == 0);
+  CHECK(db.candidates(campaign.id).empty());
+  CHECK(db.llm_calls(campaign.id + 100).empty());
+  RawDb raw(db.path());
+  CHECK(raw.integer("SELECT count(*) FROM blobs") == 0);
+  // The connection is usable afterwards: nothing was left half-open.
+  call.campaign_id = campaign.id;
+  CHECK(db.record_step(candidate, "campaign.1.step", 2, &call));
+  CHECK(db.llm_calls(campaign.id).at(0).candidate_id == candidate.id);
+}
 TEST_CASE("database: top() ranks evaluated candidates, filters by task, skips baselines") {
   TempDir dir("ratchet-db-");
   Database db = Database::open(dir.path() / "ratchet.db", true);
