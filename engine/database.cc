@@ -1257,14 +1257,6 @@ std::optional<std::string> Database::meta(const std::string& key) const {
   return query.text(0);
 }
 
-void Database::add_duplicate_skipped(int64_t campaign_id, const std::string& meta_key,
-                                     const std::string& meta_value) {
-  Transaction transaction(*impl_, true, "counting a skipped duplicate");
-  add_duplicate_skipped(campaign_id);
-  set_meta(meta_key, meta_value);
-  transaction.commit();
-}
-
 void Database::for_each_candidate(int64_t campaign_id,
                                   const std::function<void(CandidateRecord&&)>& visit) const {
   Statement query = impl_->prepare(

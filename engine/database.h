@@ -264,10 +264,6 @@ class Database {
   // A campaign's search position, e.g. "campaign.7.step", kept as text.
   void set_meta(const std::string& key, const std::string& value);
   std::optional<std::string> meta(const std::string& key) const;
-  // add_duplicate_skipped and set_meta in one transaction: a duplicate and
-  // the search position that produced it are recorded together or not at all.
-  void add_duplicate_skipped(int64_t campaign_id, const std::string& meta_key,
-                             const std::string& meta_value);
   // The campaign's candidates in id order, one at a time (candidates() holds
   // them all at once). `visit` must not write to this connection.
   void for_each_candidate(int64_t campaign_id,
