@@ -210,6 +210,7 @@ void Campaign::resume_from_database(const CampaignRecord& record) {
       return;
     }
     count(candidate);
+    note_failure(candidate);
     islands_.add(candidate);
   });
   if (!baseline_) runtime_error(fmt::format("campaign #{} has no baseline candidate", record.id));
@@ -225,6 +226,7 @@ void Campaign::resume_from_database(const CampaignRecord& record) {
     if (stop_) break;
     record_evaluation(work.candidate, work.evaluation);
     count(work.candidate);
+    note_failure(work.candidate);
     islands_.add(work.candidate);
   }
   // An older database without steps: a fresh stream past every candidate.
@@ -330,6 +332,23 @@ void Campaign::record_unrecorded_calls() {
   unrecorded_calls_.clear();
 }
 
+// A refused or failed candidate joins the latest failures that the next
+// proposals see (newest first, as the database's failure index orders them),
+// without its program. Caller holds mutex_.
+void Campaign::note_failure(const CandidateRecord& candidate) {
+  if (static_cast<int>(candidate.status) < static_cast<int>(CandidateStatus::refused)) return;
+  if (recent_failures_.size() >= static_cast<size_t>(kRecentFailures) &&
+      candidate.id < recent_failures_.back()->id) {
+    return;
+  }
+  auto evidence = std::make_shared<CandidateRecord>(candidate);
+  evidence->program = {};
+  auto newer = [](const auto& a, const auto& b) { return a->id > b->id; };
+  auto at = std::upper_bound(recent_failures_.begin(), recent_failures_.end(), evidence, newer);
+  recent_failures_.insert(at, std::move(evidence));
+  if (recent_failures_.size() > static_cast<size_t>(kRecentFailures)) recent_failures_.pop_back();
+}
+
 std::shared_ptr<const CandidateRecord> Campaign::load(int64_t id) {
   constexpr size_t kKept = 64;  // tournaments keep picking the same few
   if (auto it = loaded_.find(id); it != loaded_.end()) return it->second;
@@ -412,12 +431,22 @@ void Campaign::propose(Work& work) {
   const CandidateRecord& parent = *work.parent;
   std::vector<const CandidateRecord*> inspirations;
   for (const auto& record : work.inspirations) inspirations.push_back(record.get());
+  // The latest failures as of now, not as of stage 1: steps in flight before
+  // this one may have failed since.
+  std::vector<std::shared_ptr<const CandidateRecord>> latest;
+  {
+    std::lock_guard lock(mutex_);
+    latest = recent_failures_;
+  }
+  std::vector<const CandidateRecord*> failures;
+  for (const auto& record : latest) failures.push_back(record.get());
   // Propose: an edit from a proposer drawn by weight (may wait on an LLM).
   {
     ProposalDb evidence(*this);
     work.proposal =
         pick_proposer(proposers_, work.rng)
-            .propose({task_, parent, work.rng, evidence.get(), campaign_id_, inspirations});
+            .propose({task_, parent, work.rng, evidence.get(), campaign_id_, inspirations,
+                      std::move(failures)});
   }
   if (!work.proposal) return;
   if (work.proposal->llm_call) {  // the campaign's until stage 3 records it
@@ -464,7 +493,10 @@ void Campaign::record(Work& work) {
   if (!proposal.note.empty()) progress_.note(proposal.note);  // e.g. an endpoint failed
   if (work.refusal) {
     mark_refused(candidate, *work.refusal);
-    if (record_step(work)) progress_.candidate_finished(candidate, islands_.best());
+    if (record_step(work)) {
+      note_failure(candidate);
+      progress_.candidate_finished(candidate, islands_.best());
+    }
     release_step();
     return;
   }
@@ -504,6 +536,7 @@ void Campaign::learn(Work& work) {
   // pending; --resume evaluates it again.
   if (stop_) return;
   record_evaluation(work.candidate, work.evaluation);
+  note_failure(work.candidate);
   islands_.add(work.candidate);
   progress_.candidate_finished(work.candidate, islands_.best());
 }

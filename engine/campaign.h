@@ -105,6 +105,7 @@ class Campaign {
 
   // Stages 1-3's parts.
   bool record_step(Work& work);
+  void note_failure(const CandidateRecord& candidate);
   void record_unrecorded_calls();
   void release_step();  // a step that ended before stage 4; caller holds mutex_
   static void mark_refused(CandidateRecord& candidate, const std::string& reason);
@@ -154,6 +155,9 @@ class Campaign {
   // Step → its LLM call, from the end of stage 2 until stage 3 records it
   // with the step's candidate (mutex_).
   std::map<int64_t, LlmCallRecord> unrecorded_calls_;
+  // The latest refused or failed candidates, newest first, for the proposals'
+  // evidence (mutex_).
+  std::vector<std::shared_ptr<const CandidateRecord>> recent_failures_;
 
   BenchmarkSlots slots_;
   std::map<int64_t, std::shared_ptr<const CandidateRecord>> loaded_;

@@ -16,6 +16,9 @@
 
 namespace ratchet {
 
+// How many of a campaign's latest failures a ProposalContext carries.
+constexpr int kRecentFailures = 4;
+
 struct ProposalContext {
   const Task& task;
   const CandidateRecord& parent;
@@ -28,6 +31,11 @@ struct ProposalContext {
   // From the parent's island: its fittest and MAP-Elites elites of other
   // kinds (best and diverse), never the parent itself.
   std::vector<const CandidateRecord*> inspirations = {};
+  // The campaign's latest refused or failed candidates (up to
+  // kRecentFailures, newest first), kept in memory as the campaign records
+  // them: their edit, status and artifacts, no program. nullopt: read them
+  // from `db`.
+  std::optional<std::vector<const CandidateRecord*>> failures = std::nullopt;
 };
 
 struct Proposal {

@@ -7,8 +7,8 @@
 // is tests/data/tasks/tiny; evaluation is instant (a made-up speedup). For each
 // database size (50, 1,000, 10,000, 100,000 candidates, filled in between) it
 // runs `per_size` candidates through the whole controller path: prompt built
-// from the island's inspirations (in memory, as in a campaign) and the
-// database's recent failures, HTTP round trip on the curl multi client, answer
+// from the island's inspirations and the latest failures (in memory, as in a
+// campaign), HTTP round trip on the curl multi client, answer
 // parsed, edit applied, program hashed, then dedupe, candidate and LLM call in
 // one transaction, evaluation recorded. It prints the controller thread's CPU
 // time per candidate (CLOCK_THREAD_CPUTIME_ID: the server's threads are not
@@ -22,6 +22,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <deque>
 #include <random>
 #include <vector>
 #include <algorithm>
@@ -111,12 +112,17 @@ int main(int argc, char** argv) {
   // One candidate through the controller path; `count` and the parent fixed.
   int64_t made = 1;
   CandidateRecord best = baseline;
+  std::deque<CandidateRecord> failures;  // newest first, as the campaign keeps them
   auto one = [&](bool fill) {
     const CandidateRecord& parent = baseline;
-    // As in a campaign: the island's inspirations come from memory, not a query.
+    // As in a campaign: the island's inspirations and the latest failures come
+    // from memory, not a query.
     std::vector<const CandidateRecord*> inspirations = {&best};
+    std::vector<const CandidateRecord*> latest;
+    for (const CandidateRecord& failure : failures) latest.push_back(&failure);
     std::optional<Proposal> proposal =
-        fill ? std::nullopt : proposer.propose({task, parent, rng, &db, campaign.id, inspirations});
+        fill ? std::nullopt
+             : proposer.propose({task, parent, rng, &db, campaign.id, inspirations, latest});
     CandidateRecord candidate;
     candidate.campaign_id = campaign.id;
     candidate.parent_id = parent.id;
@@ -150,6 +156,11 @@ int main(int argc, char** argv) {
                                       {"log", "tiny.c:9:3: error: expected ';' before '}'"}};
     }
     db.update_candidate(candidate);
+    if (candidate.status != CandidateStatus::evaluated) {
+      failures.push_front(candidate);
+      failures.front().program = {};
+      if (failures.size() > static_cast<size_t>(kRecentFailures)) failures.pop_back();
+    }
     if (candidate.status == CandidateStatus::evaluated &&
         candidate.metrics["speedup"].get<double>() > best.metrics["speedup"].get<double>()) {
       best = candidate;

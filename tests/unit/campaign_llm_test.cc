@@ -216,3 +216,63 @@ TEST_CASE("campaign: an LLM call whose step is cut short by another step's error
   }
   CHECK(cut_short);
 }
+
+TEST_CASE("campaign: the latest failures reach the next prompts, also after a resume") {
+  LoopbackLlmServer server;
+  std::string line = "  unsigned long long total = 0;\n";
+  auto adds = [&](const std::string& name) {
+    return LoopbackLlmServer::ok("<<<<<<< SEARCH\n" + line + "=======\n" + line +
+                                 "  unsigned long long " + name + " = 0;\n>>>>>>> REPLACE\n");
+  };
+  // The first answer's SEARCH text is not in the program: a refusal, whose
+  // reason is the evidence the next prompts must carry.
+  server.script({LoopbackLlmServer::ok("<<<<<<< SEARCH\n  int no_such_line;\n=======\n"
+                                       "  int other;\n>>>>>>> REPLACE\n"),
+                 adds("first"), adds("second"), adds("third")});
+  TempDir dir("campaign-llm-test-");
+  Task task = load_task(std::string(RATCHET_SOURCE_DIR) + "/tests/data/tasks/tiny");
+  CampaignConfig config;
+  config.name = "evidence";
+  config.task_dir = task.dir;
+  config.seed = 5;
+  config.max_evals = 2;
+  config.search.in_flight = 1;  // each prompt made after the previous step's outcome
+  config.proposers = {ProposerConfig{"llm"}};
+  LlmModelConfig model;
+  model.base_url = server.base_url();
+  model.model = "loopback";
+  config.llm.models = {model};
+  Database db = Database::open(dir.path() / "c.db", true);
+  InstantEvaluator evaluator;
+  std::atomic<bool> stop{false};
+  auto run = [&](bool resume) {
+    std::ostringstream log;
+    Progress progress(log, false, config.max_evals);
+    Campaign campaign(config, task, db, evaluator,
+                      make_proposers(config.proposers, task, config.llm), progress, stop);
+    campaign.start(resume, nlohmann::json::object());
+    CampaignOutcome outcome = campaign.run();
+    INFO(log.str());
+    return outcome;
+  };
+  CampaignOutcome first = run(false);
+  REQUIRE(first.counts.refused == 1);
+  std::vector<CandidateRecord> candidates = db.candidates(first.campaign_id);
+  REQUIRE(candidates.size() == 3);
+  const CandidateRecord& refused = candidates[1];
+  REQUIRE(refused.status == CandidateStatus::refused);
+  std::string reason = refused.artifacts["refusal"].get<std::string>();
+  std::string evidence = "#" + std::to_string(refused.id) + " refused";
+
+  std::vector<LoopbackLlmServer::Seen> seen = server.requests();
+  REQUIRE(seen.size() == 2);
+  CHECK_THAT(seen[0].body, Catch::Contains("Recent attempts that failed (do not repeat them)\\n(none)"));
+  CHECK_THAT(seen[1].body, Catch::Contains(evidence));
+
+  // A resumed campaign starts from the database's failures.
+  config.max_evals = 3;
+  run(true);
+  seen = server.requests();
+  REQUIRE(seen.size() == 3);
+  CHECK_THAT(seen[2].body, Catch::Contains(evidence));
+}
