@@ -4,6 +4,10 @@
 #include <map>
 #include <string_view>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include <nlohmann/json.hpp>
 
 #include "common/hash.h"
@@ -44,6 +48,28 @@ size_t utf8_sequence(std::string_view text, size_t i) {
   return 0;
 }
 
+// The first index from `i` whose byte is not printable ASCII or is a quote
+// or backslash, sixteen bytes at a time; near the end, or without SSE2, it
+// stops early and the caller's byte loop finishes.
+size_t skip_plain(const unsigned char* bytes, size_t i, size_t size) {
+#if defined(__SSE2__)
+  const __m128i space = _mm_set1_epi8(0x1f), quote = _mm_set1_epi8('"'),
+                backslash = _mm_set1_epi8('\\');
+  for (; i + 16 <= size; i += 16) {
+    __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(bytes + i));
+    __m128i control = _mm_cmpeq_epi8(_mm_max_epu8(v, space), space);  // v <= 0x1f
+    __m128i special = _mm_or_si128(control, _mm_or_si128(_mm_cmpeq_epi8(v, quote),
+                                                          _mm_cmpeq_epi8(v, backslash)));
+    // The sign bit of each byte marks non-ASCII.
+    unsigned mask = static_cast<unsigned>(_mm_movemask_epi8(_mm_or_si128(special, v)));
+    if (mask != 0) return i + static_cast<size_t>(__builtin_ctz(mask));
+  }
+#endif
+  (void)bytes;
+  (void)size;
+  return i;
+}
+
 // `text` as a JSON string, exactly as dump() writes it (ensure_ascii off,
 // invalid UTF-8 replaced), but in runs: a prompt is kilobytes of code, and
 // nlohmann's byte-by-byte escaper was a seventh of a proposal's controller time.
@@ -60,6 +86,7 @@ void append_json_string(std::string& out, std::string_view text) {
   size_t run = 0;  // start of the bytes not yet copied
   const auto* bytes = reinterpret_cast<const unsigned char*>(text.data());
   for (size_t i = 0; i < text.size();) {
+    i = skip_plain(bytes, i, text.size());
     while (i < text.size() && plain[bytes[i]]) ++i;
     if (i == text.size()) break;
     unsigned char c = bytes[i];

@@ -296,13 +296,14 @@ TEST_CASE("llm wire: the request body is what nlohmann's dump writes, byte for b
 }
 
 TEST_CASE("llm wire: each byte that needs escaping is found wherever it falls in a word") {
-  // The escaper checks eight bytes at a time: put every awkward byte at every
-  // offset of a long plain run, and compare with nlohmann's dump each time.
+  // The escaper checks sixteen bytes at a time: put every awkward byte at
+  // every offset of a run longer than two such blocks, and compare with
+  // nlohmann's dump each time.
   const std::string plain = "int total = a + b * c; return total;   ";
   const std::vector<std::string> awkward = {"\"", "\\", "\n", "\t", "\x01", "\x1f", "\x7f",
                                             "\xc3\xa9", "\xe2\x82\xac", "\xc3", "\xff", " "};
   for (const std::string& odd : awkward) {
-    for (size_t at = 0; at < 17; ++at) {
+    for (size_t at = 0; at <= plain.size(); ++at) {
       std::string text = plain;
       text.insert(at, odd);
       ChatRequest request;
