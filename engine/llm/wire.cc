@@ -2,7 +2,9 @@
 
 #include <array>
 #include <map>
+#include <optional>
 #include <string_view>
+#include <vector>
 
 #if defined(__SSE2__)
 #include <emmintrin.h>
@@ -143,12 +145,6 @@ std::string json_messages(const std::vector<std::pair<const std::string*, const 
   return out;
 }
 
-int64_t count(const nlohmann::json& usage, const char* key) {
-  if (!usage.is_object()) return 0;
-  auto it = usage.find(key);
-  return it != usage.end() && it->is_number_integer() ? it->get<int64_t>() : 0;
-}
-
 }  // namespace
 
 std::string endpoint_url(const LlmModelConfig& model) {
@@ -202,53 +198,193 @@ HttpRequest build_request(const LlmModelConfig& model, const ChatRequest& reques
   return http;
 }
 
+namespace {
+
+// The fields parse_answer reads, gathered in one SAX pass over the body:
+// nlohmann's tree of maps, built only to read five of its values, was most
+// of the cost of an answer. The rules are the tree's: of duplicate keys the
+// last wins, and a field of another type than expected counts as absent.
+class AnswerFields {
+ public:
+  explicit AnswerFields(bool anthropic) : anthropic_(anthropic) {}
+
+  bool root_object = false;
+  // OpenAI: choices[0].message.{content, refusal} and choices[0].finish_reason.
+  bool choices_array = false;
+  int64_t choices = 0;
+  bool choice_object = false;
+  bool message_object = false;
+  std::optional<std::string> content, refusal;
+  // Anthropic: the text parts of content[], in order.
+  bool content_array = false;
+  std::string text;
+  // Both: the stop reason and usage's two counts.
+  std::optional<std::string> stop_reason;
+  int64_t tokens_in = 0, tokens_out = 0;
+
+  // SAX events (nlohmann::json::sax_parse).
+  bool null() { return value(Kind::other); }
+  bool boolean(bool) { return value(Kind::other); }
+  bool number_integer(int64_t n) { return value(Kind::integer, nullptr, n); }
+  bool number_unsigned(uint64_t n) {
+    return value(Kind::integer, nullptr, static_cast<int64_t>(n));
+  }
+  bool number_float(double, const std::string&) { return value(Kind::other); }
+  bool string(std::string& s) { return value(Kind::string, &s); }
+  bool binary(nlohmann::json::binary_t&) { return value(Kind::other); }
+  bool start_object(size_t) {
+    value(Kind::object);
+    frames_.push_back({false, -1, {}});
+    return true;
+  }
+  bool key(std::string& k) {
+    frames_.back().key = k;
+    return true;
+  }
+  bool end_object() {
+    frames_.pop_back();
+    // An Anthropic content part is complete: its text counts if it is text.
+    if (anthropic_ && frames_.size() == 2 && in_key(0, "content") && frames_[1].array) {
+      if (part_type_ == "text" && part_text_) text += *part_text_;
+    }
+    return true;
+  }
+  bool start_array(size_t) {
+    value(Kind::array);
+    frames_.push_back({true, -1, {}});
+    return true;
+  }
+  bool end_array() {
+    frames_.pop_back();
+    return true;
+  }
+  bool parse_error(size_t, const std::string&, const nlohmann::detail::exception&) {
+    return false;
+  }
+
+ private:
+  enum class Kind { object, array, string, integer, other };
+  struct Frame {
+    bool array;
+    int64_t index;    // the element being read, in an array
+    std::string key;  // the member being read, in an object
+  };
+
+  bool in_key(size_t depth, std::string_view name) const {
+    return !frames_[depth].array && frames_[depth].key == name;
+  }
+  bool in_index(size_t depth, int64_t index) const {
+    return frames_[depth].array && frames_[depth].index == index;
+  }
+  static std::optional<std::string> text_of(Kind kind, const std::string* s) {
+    return kind == Kind::string ? std::optional<std::string>(*s) : std::nullopt;
+  }
+
+  // A value begins (a scalar, or a container before its members) where the
+  // frames point.
+  bool value(Kind kind, const std::string* s = nullptr, int64_t n = 0) {
+    size_t depth = frames_.size();
+    if (depth > 0 && frames_.back().array) ++frames_.back().index;
+    if (depth == 0) {
+      root_object = kind == Kind::object;
+    } else if (in_key(0, "usage")) {
+      if (depth == 1) {
+        tokens_in = tokens_out = 0;
+      } else if (depth == 2 && !frames_[1].array) {
+        int64_t count = kind == Kind::integer ? n : 0;
+        if (frames_[1].key == (anthropic_ ? "input_tokens" : "prompt_tokens")) tokens_in = count;
+        if (frames_[1].key == (anthropic_ ? "output_tokens" : "completion_tokens")) tokens_out = count;
+      }
+    } else if (anthropic_) {
+      anthropic_value(depth, kind, s);
+    } else {
+      openai_value(depth, kind, s);
+    }
+    return true;
+  }
+
+  void openai_value(size_t depth, Kind kind, const std::string* s) {
+    if (!in_key(0, "choices")) return;
+    if (depth == 1) {
+      choices_array = kind == Kind::array;
+      choices = 0;
+      forget_choice();
+    } else if (depth == 2 && frames_[1].array) {
+      ++choices;
+      if (frames_[1].index == 0) {
+        forget_choice();
+        choice_object = kind == Kind::object;
+      }
+    } else if (depth == 3 && in_index(1, 0) && !frames_[2].array) {
+      if (frames_[2].key == "message") {
+        message_object = kind == Kind::object;
+        content.reset();
+        refusal.reset();
+      } else if (frames_[2].key == "finish_reason") {
+        stop_reason = text_of(kind, s);
+      }
+    } else if (depth == 4 && in_index(1, 0) && in_key(2, "message") && !frames_[3].array) {
+      if (frames_[3].key == "content") content = text_of(kind, s);
+      if (frames_[3].key == "refusal") refusal = text_of(kind, s);
+    }
+  }
+  void forget_choice() {
+    choice_object = message_object = false;
+    content.reset();
+    refusal.reset();
+    stop_reason.reset();
+  }
+
+  void anthropic_value(size_t depth, Kind kind, const std::string* s) {
+    if (depth == 1 && in_key(0, "stop_reason")) stop_reason = text_of(kind, s);
+    if (!in_key(0, "content")) return;
+    if (depth == 1) {
+      content_array = kind == Kind::array;
+      text.clear();
+    } else if (depth == 2 && frames_[1].array) {
+      part_type_.clear();
+      part_text_.reset();
+    } else if (depth == 3 && frames_[1].array && !frames_[2].array) {
+      if (frames_[2].key == "type") part_type_ = kind == Kind::string ? *s : "";
+      if (frames_[2].key == "text") part_text_ = text_of(kind, s);
+    }
+  }
+
+  bool anthropic_;
+  std::vector<Frame> frames_;
+  std::string part_type_;  // of the content part being read
+  std::optional<std::string> part_text_;
+};
+
+}  // namespace
+
 Result<ChatAnswer> parse_answer(const std::string& kind, const std::string& body) {
-  nlohmann::json json = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
-  if (json.is_discarded()) {
+  bool anthropic = kind == "anthropic";
+  AnswerFields fields(anthropic);
+  if (!nlohmann::json::sax_parse(body, &fields)) {
     return fail("malformed response: not JSON (" + std::to_string(body.size()) + " bytes)");
   }
-  if (!json.is_object()) return fail("malformed response: not a JSON object");
+  if (!fields.root_object) return fail("malformed response: not a JSON object");
   ChatAnswer answer;
-  if (kind == "anthropic") {
-    auto content = json.find("content");
-    if (content == json.end() || !content->is_array()) {
-      return fail("malformed response: no 'content' array");
-    }
-    for (const auto& part : *content) {
-      if (part.is_object() && part.value("type", "") == "text" && part.contains("text") &&
-          part["text"].is_string()) {
-        answer.text += part["text"].get<std::string>();
-      }
-    }
-    if (json.contains("stop_reason") && json["stop_reason"].is_string()) {
-      answer.stop_reason = json["stop_reason"];
-    }
-    const nlohmann::json usage = json.value("usage", nlohmann::json::object());
-    answer.tokens_in = count(usage, "input_tokens");
-    answer.tokens_out = count(usage, "output_tokens");
+  if (anthropic) {
+    if (!fields.content_array) return fail("malformed response: no 'content' array");
+    answer.text = std::move(fields.text);
   } else {
-    auto choices = json.find("choices");
-    if (choices == json.end() || !choices->is_array() || choices->empty()) {
+    if (!fields.choices_array || fields.choices == 0) {
       return fail("malformed response: no 'choices'");
     }
-    const nlohmann::json& choice = (*choices)[0];
-    if (!choice.is_object() || !choice.contains("message") || !choice["message"].is_object()) {
+    if (!fields.choice_object || !fields.message_object) {
       return fail("malformed response: 'choices[0]' has no 'message'");
     }
-    const nlohmann::json& message = choice["message"];
-    const nlohmann::json& content = message.value("content", nlohmann::json());
-    if (content.is_string()) answer.text = content.get<std::string>();
+    if (fields.content) answer.text = std::move(*fields.content);
     // OpenAI puts a declined request in "refusal", with null content.
-    if (answer.text.empty() && message.contains("refusal") && message["refusal"].is_string()) {
-      return fail("the model refused: " + message["refusal"].get<std::string>().substr(0, 300));
+    if (answer.text.empty() && fields.refusal) {
+      return fail("the model refused: " + fields.refusal->substr(0, 300));
     }
-    if (choice.contains("finish_reason") && choice["finish_reason"].is_string()) {
-      answer.stop_reason = choice["finish_reason"];
-    }
-    const nlohmann::json usage = json.value("usage", nlohmann::json::object());
-    answer.tokens_in = count(usage, "prompt_tokens");
-    answer.tokens_out = count(usage, "completion_tokens");
   }
+  if (fields.stop_reason) answer.stop_reason = std::move(*fields.stop_reason);
+  answer.tokens_in = fields.tokens_in;
+  answer.tokens_out = fields.tokens_out;
   if (answer.text.empty()) return fail("malformed response: the answer has no text");
   return answer;
 }

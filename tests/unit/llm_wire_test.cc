@@ -73,6 +73,58 @@ TEST_CASE("llm wire: parsing answers and refusing malformed ones") {
   CHECK(error_detail("<html>\nBad Gateway</html>") == "<html> Bad Gateway</html>");
 }
 
+TEST_CASE("llm wire: answers are read by the JSON tree's rules: last duplicate wins, wrong types are absent") {
+  auto text = [](const std::string& kind, const std::string& body) {
+    Result<ChatAnswer> answer = parse_answer(kind, body);
+    return answer ? answer->text : "error: " + answer.error();
+  };
+  // OpenAI: only choices[0].message.content, wherever lookalikes sit.
+  CHECK(text("openai", R"({"choices":[{"message":{"content":"a"}},{"message":{"content":"b"}}]})") == "a");
+  CHECK(text("openai", R"({"choices":[{"message":{"content":"a","content":"b"}}]})") == "b");
+  CHECK(text("openai", R"({"x":{"choices":[{"message":{"content":"a"}}]},
+                           "choices":[{"message":{"content":"b"}}]})") == "b");
+  CHECK(text("openai", R"({"choices":[{"message":{"content":"a"}}],"choices":[]})") ==
+        "error: malformed response: no 'choices'");
+  CHECK(text("openai", R"({"choices":{"0":{"message":{"content":"a"}}}})") ==
+        "error: malformed response: no 'choices'");
+  CHECK(text("openai", R"({"choices":[{"message":{"content":["a"]}}]})") ==
+        "error: malformed response: the answer has no text");
+  CHECK(text("openai", R"({"choices":[{"message":"a"}]})") ==
+        "error: malformed response: 'choices[0]' has no 'message'");
+  CHECK(text("openai", R"({"choices":["a",{"message":{"content":"b"}}]})") ==
+        "error: malformed response: 'choices[0]' has no 'message'");
+  CHECK(text("openai", R"({"choices":[{"message":{"content":"","refusal":"no"}}]})") ==
+        "error: the model refused: no");
+  CHECK(text("openai", R"({"choices":[{"message":{"content":"a"}}]} x)") ==
+        "error: malformed response: not JSON (43 bytes)");
+  CHECK(text("openai", R"({"choices":)") == "error: malformed response: not JSON (11 bytes)");
+
+  // Counts: integers only, from the top-level usage object only.
+  Result<ChatAnswer> counted = parse_answer("openai", R"({"choices":[{"message":{"content":"a"},
+      "finish_reason":"stop","usage":{"prompt_tokens":5}}],"usage":{"prompt_tokens":7.5,
+      "completion_tokens":3}})");
+  REQUIRE(counted);
+  CHECK(counted->tokens_in == 0);
+  CHECK(counted->tokens_out == 3);
+  CHECK(counted->stop_reason == "stop");
+  Result<ChatAnswer> listed = parse_answer(
+      "openai", R"({"choices":[{"message":{"content":"a"}}],"usage":[{"prompt_tokens":5}]})");
+  REQUIRE(listed);
+  CHECK(listed->tokens_in == 0);
+
+  // Anthropic: the text parts in order, whatever order their keys come in.
+  Result<ChatAnswer> parts = parse_answer("anthropic", R"({"content":[{"text":"a","type":"text"},
+      {"type":5,"text":"b"},{"type":"text","text":7},"x",{"type":"text","text":"c"},
+      {"type":"text","text":"d","type":"tool_use"}],"stop_reason":"max_tokens",
+      "usage":{"input_tokens":1,"output_tokens":2}})");
+  REQUIRE(parts);
+  CHECK(parts->text == "ac");
+  CHECK(parts->stop_reason == "max_tokens");
+  CHECK(parts->tokens_in == 1);
+  CHECK(parts->tokens_out == 2);
+  CHECK(text("anthropic", R"({"content":[]})") == "error: malformed response: the answer has no text");
+}
+
 TEST_CASE("llm wire: the request key changes with model, messages and parameters") {
   LlmModelConfig model = openai_model();
   ChatRequest request;
