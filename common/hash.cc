@@ -1,7 +1,5 @@
 #include "common/hash.h"
 
-#include <cstdio>
-
 namespace ratchet {
 
 void Hasher::mix_byte(unsigned char byte) {
@@ -24,9 +22,11 @@ uint64_t Hasher::value() const {
 }
 
 std::string Hasher::hex() const {
-  char buffer[17];
-  std::snprintf(buffer, sizeof buffer, "%016llx", static_cast<unsigned long long>(value()));
-  return buffer;
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string text(16, '0');
+  uint64_t v = value();
+  for (int i = 15; i >= 0; --i, v >>= 4) text[static_cast<size_t>(i)] = kDigits[v & 15];
+  return text;
 }
 
 std::string hash_hex(std::string_view bytes) {

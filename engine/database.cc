@@ -13,6 +13,8 @@
 
 #include <sqlite3.h>
 
+#include <time.h>
+
 #include <algorithm>
 #include <array>
 #include <stdexcept>
@@ -28,6 +30,27 @@ namespace {
 // ISO-8601 UTC with milliseconds, e.g. 2025-01-31T12:00:00.123Z. SQLite keeps
 // 'now' fixed within one statement, so created_at == updated_at on insert.
 #define RATCHET_SQL_NOW "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
+
+// The same timestamp, made here: the statements of every candidate bind it
+// instead of having SQLite parse and format a date for each row.
+std::string utc_now() {
+  timespec now{};
+  clock_gettime(CLOCK_REALTIME, &now);
+  tm utc{};
+  gmtime_r(&now.tv_sec, &utc);
+  char text[] = "YYYY-MM-DDTHH:MM:SS.mmmZ";
+  auto digits = [&](size_t at, int width, long value) {
+    for (int i = width - 1; i >= 0; --i, value /= 10) text[at + i] = static_cast<char>('0' + value % 10);
+  };
+  digits(0, 4, utc.tm_year + 1900L);
+  digits(5, 2, utc.tm_mon + 1);
+  digits(8, 2, utc.tm_mday);
+  digits(11, 2, utc.tm_hour);
+  digits(14, 2, utc.tm_min);
+  digits(17, 2, utc.tm_sec);
+  digits(20, 3, now.tv_nsec / 1'000'000);
+  return text;
+}
 
 // Migration i (counting from 1) brings PRAGMA user_version from i-1 to i.
 // Append only: never edit a migration that has shipped. The `meta` table and
@@ -286,8 +309,30 @@ class Connection {
   sqlite3* db() const { return db_; }
   const std::string& path() const { return path_; }
 
-  // `sql` is one statement; `what` completes "(while …)" in error messages.
-  Statement prepare(const char* sql, const char* what) {
+  // `sql` is one statement, a string literal: the cache keys on its address,
+  // so that a lookup hashes a pointer, not the statement's text. `what`
+  // completes "(while …)" in error messages.
+  template <size_t N>
+  Statement prepare(const char (&sql)[N], const char* what) {
+    return prepare_cached(sql, what);
+  }
+
+  // Runs a script of one or more statements (pragmas, migrations).
+  void exec(const char* sql, const char* what) {
+    if (sqlite3_exec(db_, sql, nullptr, nullptr, nullptr) != SQLITE_OK) fail(what);
+  }
+
+  // "database 'PATH': <sqlite message> (while <what>)"
+  [[noreturn]] void fail(const char* what) const {
+    throw FatalError(kExitRuntime, "database '" + path_ + "': " + sqlite3_errmsg(db_) +
+                                       " (while " + what + ")");
+  }
+  [[noreturn]] void corrupt(const std::string& detail) const {
+    throw FatalError(kExitRuntime, "database '" + path_ + "' is damaged: " + detail);
+  }
+
+ private:
+  Statement prepare_cached(const char* sql, const char* what) {
     auto [it, inserted] = cache_.try_emplace(sql);
     Cached& cached = it->second;
     if (inserted) {
@@ -306,21 +351,6 @@ class Connection {
     return Statement(*this, cached.stmt.get(), &cached.in_use, what);
   }
 
-  // Runs a script of one or more statements (pragmas, migrations).
-  void exec(const char* sql, const char* what) {
-    if (sqlite3_exec(db_, sql, nullptr, nullptr, nullptr) != SQLITE_OK) fail(what);
-  }
-
-  // "database 'PATH': <sqlite message> (while <what>)"
-  [[noreturn]] void fail(const char* what) const {
-    throw FatalError(kExitRuntime, "database '" + path_ + "': " + sqlite3_errmsg(db_) +
-                                       " (while " + what + ")");
-  }
-  [[noreturn]] void corrupt(const std::string& detail) const {
-    throw FatalError(kExitRuntime, "database '" + path_ + "' is damaged: " + detail);
-  }
-
- private:
   struct Finalize {
     void operator()(sqlite3_stmt* stmt) const { sqlite3_finalize(stmt); }
   };
@@ -330,8 +360,9 @@ class Connection {
   };
   sqlite3* db_;
   std::string path_;
-  // Keyed by SQL text. Nodes never move, so Statement may point at in_use.
-  std::unordered_map<std::string, Cached> cache_;
+  // Keyed by the SQL literal's address. Nodes never move, so Statement may
+  // point at in_use.
+  std::unordered_map<const char*, Cached> cache_;
 };
 
 void Statement::fail() const { connection_.fail(what_); }
@@ -343,7 +374,11 @@ class Transaction {
  public:
   Transaction(Connection& connection, bool immediate, const char* what)
       : connection_(connection), what_(what) {
-    connection_.prepare(immediate ? "BEGIN IMMEDIATE" : "BEGIN", what_).run();
+    if (immediate) {
+      connection_.prepare("BEGIN IMMEDIATE", what_).run();
+    } else {
+      connection_.prepare("BEGIN", what_).run();
+    }
   }
   ~Transaction() {
     if (!committed_ && !sqlite3_get_autocommit(connection_.db())) {
@@ -745,8 +780,9 @@ Database::Inserted Database::insert_candidate_row(const CandidateRecord& candida
       "proposer, model, status, build_status, verify_status, benchmark_status, speedup, "
       "ci_low, ci_high, metrics_json, artifacts_json, island, created_at, updated_at) "
       "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, "
-      RATCHET_SQL_NOW ", " RATCHET_SQL_NOW ") RETURNING id, created_at, updated_at",
+      "?18, ?18)",
       what);
+  std::string now = utc_now();
   insert.bind_int(1, candidate.campaign_id)
       .bind_optional_int(2, candidate.parent_id)
       .bind_text(3, candidate.program_hash)
@@ -763,7 +799,8 @@ Database::Inserted Database::insert_candidate_row(const CandidateRecord& candida
       .bind_real(14, number_at(candidate.metrics, "ci_high"))
       .bind_text(15, dump(candidate.metrics))
       .bind_text(16, dump(candidate.artifacts))
-      .bind_int(17, candidate.island);
+      .bind_int(17, candidate.island)
+      .bind_text(18, now);
   int rc = insert.step_or_constraint();
   if (is_constraint(rc)) {
     std::string reason = sqlite3_errmsg(impl_->db());
@@ -778,9 +815,7 @@ Database::Inserted Database::insert_candidate_row(const CandidateRecord& candida
                            (candidate.parent_id ? std::to_string(*candidate.parent_id) : "none") +
                            ")");
   }
-  Inserted row{insert.integer(0), insert.text(1), insert.text(2)};
-  insert.run();
-  return row;
+  return {sqlite3_last_insert_rowid(impl_->db()), now, now};
 }
 
 int64_t Database::insert_candidate(CandidateRecord& candidate) {
@@ -827,7 +862,7 @@ void Database::update_candidate(const CandidateRecord& candidate) {
   impl_->prepare(
            "UPDATE candidates SET status = ?2, build_status = ?3, verify_status = ?4, "
            "benchmark_status = ?5, speedup = ?6, ci_low = ?7, ci_high = ?8, metrics_json = ?9, "
-           "artifacts_json = ?10, updated_at = " RATCHET_SQL_NOW " WHERE id = ?1",
+           "artifacts_json = ?10, updated_at = ?11 WHERE id = ?1",
            "updating a candidate")
       .bind_int(1, candidate.id)
       .bind_int(2, static_cast<int>(candidate.status))
@@ -839,6 +874,7 @@ void Database::update_candidate(const CandidateRecord& candidate) {
       .bind_real(8, number_at(candidate.metrics, "ci_high"))
       .bind_text(9, dump(candidate.metrics))
       .bind_text(10, dump(candidate.artifacts))
+      .bind_text(11, utc_now())
       .run();
   impl_->expect_changed("update_candidate", "candidate", candidate.id);
 }
@@ -1026,8 +1062,9 @@ Database::Inserted Database::insert_llm_call_row(const LlmCallRecord& call) {
       "INSERT INTO llm_calls (campaign_id, candidate_id, model, endpoint, kind, status, "
       "http_status, tokens_in, tokens_out, latency_ms, retries, cost_usd, request_key, prompt, "
       "response, error, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, "
-      "?13, ?14, ?15, ?16, " RATCHET_SQL_NOW ") RETURNING id, created_at",
+      "?13, ?14, ?15, ?16, ?17)",
       "recording an LLM call");
+  std::string now = utc_now();
   insert.bind_int(1, call.campaign_id)
       .bind_optional_int(2, call.candidate_id)
       .bind_text(3, call.model)
@@ -1043,11 +1080,9 @@ Database::Inserted Database::insert_llm_call_row(const LlmCallRecord& call) {
       .bind_text(13, call.request_key);
   if (call.prompt) insert.bind_text(14, *call.prompt);
   if (call.response) insert.bind_text(15, *call.response);
-  insert.bind_text(16, call.error);
-  insert.step();
-  Inserted row{insert.integer(0), insert.text(1), {}};
+  insert.bind_text(16, call.error).bind_text(17, now);
   insert.run();
-  return row;
+  return {sqlite3_last_insert_rowid(impl_->db()), now, {}};
 }
 
 int64_t Database::insert_llm_call(LlmCallRecord& call) {

@@ -115,6 +115,15 @@ TEST_CASE("program: Hasher separates the pieces it is given") {
   CHECK(ratchet::hash_hex("abc").size() == 16);
 }
 
+TEST_CASE("program: hashes keep their values, zero-padded to 16 digits") {
+  // Stored in every database (blobs, dedupe keys) and replay cache: these
+  // values must never change.
+  CHECK(ratchet::hash_hex("") == "5ba314b8cfda3b6b");
+  CHECK(ratchet::hash_hex("abc") == "e94b32360022f630");
+  CHECK(ratchet::hash_hex("int a;\n") == "a3e982beb232dfcd");
+  CHECK(ratchet::hash_hex("v492") == "00005ca0bb6709ea");
+}
+
 TEST_CASE("program: to_json and program_from_json round trip") {
   Program program = sample_program();
   program.files["util/helper.h"] = "#pragma once\n";
