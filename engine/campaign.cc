@@ -326,7 +326,8 @@ void Campaign::record_unrecorded_calls() {
     try {
       db_.insert_llm_call(call);
     } catch (const std::exception& error) {
-      progress_.note(fmt::format("the LLM call of step {} is not recorded: {}", step, error.what()));
+      progress_.note(
+          fmt::format("the LLM call of step {} is not recorded: {}", step, error.what()));
     }
   }
   unrecorded_calls_.clear();

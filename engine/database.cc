@@ -40,7 +40,9 @@ std::string utc_now() {
   gmtime_r(&now.tv_sec, &utc);
   char text[] = "YYYY-MM-DDTHH:MM:SS.mmmZ";
   auto digits = [&](size_t at, int width, long value) {
-    for (int i = width - 1; i >= 0; --i, value /= 10) text[at + i] = static_cast<char>('0' + value % 10);
+    for (int i = width - 1; i >= 0; --i, value /= 10) {
+      text[at + static_cast<size_t>(i)] = static_cast<char>('0' + value % 10);
+    }
   };
   digits(0, 4, utc.tm_year + 1900L);
   digits(5, 2, utc.tm_mon + 1);

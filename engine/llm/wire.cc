@@ -292,8 +292,9 @@ class AnswerFields {
         tokens_in = tokens_out = 0;
       } else if (depth == 2 && !frames_[1].array) {
         int64_t count = kind == Kind::integer ? n : 0;
-        if (frames_[1].key == (anthropic_ ? "input_tokens" : "prompt_tokens")) tokens_in = count;
-        if (frames_[1].key == (anthropic_ ? "output_tokens" : "completion_tokens")) tokens_out = count;
+        const std::string& name = frames_[1].key;
+        if (name == (anthropic_ ? "input_tokens" : "prompt_tokens")) tokens_in = count;
+        if (name == (anthropic_ ? "output_tokens" : "completion_tokens")) tokens_out = count;
       }
     } else if (anthropic_) {
       anthropic_value(depth, kind, s);
