@@ -477,7 +477,13 @@ struct Database::Impl : Connection {
                                            mode + "'); is the file on a network file system?");
       }
     }
-    exec("PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL", "configuring the connection");
+    // A 4 MB page cache (SQLite's default is 2 MB): at 100,000 candidates
+    // each candidate's writes touch random pages of the dedupe, content and
+    // rank indexes. ratchet_engine_bench 100000 1 1: 1,908 -> 2,318
+    // candidates/s, peak RSS 23.2 -> 25.4 MB. The cache fills only as pages
+    // are used, so a connection that reads little stays small.
+    exec("PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL; PRAGMA cache_size = -4096",
+         "configuring the connection");
     migrate();
   }
 
