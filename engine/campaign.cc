@@ -210,10 +210,13 @@ void Campaign::resume_from_database(const CampaignRecord& record) {
       return;
     }
     count(candidate);
-    note_failure(candidate);
     islands_.add(candidate);
   });
   if (!baseline_) runtime_error(fmt::format("campaign #{} has no baseline candidate", record.id));
+  // The prompts' evidence so far: one walk of the failure index.
+  for (const CandidateRecord& failure : db_.recent_failures(campaign_id_, kRecentFailures)) {
+    note_failure(failure);
+  }
   for (auto& candidate : pending) {
     progress_.note(fmt::format("resuming: re-evaluating candidate #{} left pending",
                                candidate.id));

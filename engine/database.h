@@ -226,14 +226,14 @@ class Database {
   int64_t insert_llm_call(LlmCallRecord& call);  // fills id, created_at
   std::vector<LlmCallRecord> llm_calls(int64_t campaign_id) const;  // by id
   LlmUsage llm_usage(int64_t campaign_id) const;                    // model ""
-  // The latest refused or failed candidates of a campaign, newest first
-  // (evidence for the next prompt); an index walk, flat in campaign size.
+  // The latest refused or failed candidates of a campaign, newest first (a
+  // resumed campaign's evidence for its next prompts); an index walk, flat in
+  // campaign size.
   // Only the evidence is read: ids, edit, proposer, statuses and artifacts;
   // program, metrics and program_hash stay empty.
   std::vector<CandidateRecord> recent_failures(int64_t campaign_id, int limit) const;
   // The ids of those failures, newest first: one walk of the failure index,
-  // which holds failed candidates only. A failure's evidence never changes once it is a
-  // failure, so a caller may keep what it read per id (LlmProposer does).
+  // which holds failed candidates only.
   std::vector<int64_t> recent_failure_ids(int64_t campaign_id, int limit) const;
   // One candidate's evidence as recent_failures reads it; nullopt for an
   // unknown id.

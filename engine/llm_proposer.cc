@@ -14,7 +14,6 @@ namespace ratchet {
 namespace {
 
 constexpr int kInspirations = 3;
-constexpr int kFailures = kRecentFailures;
 constexpr size_t kEvidenceBytes = 1'200;
 constexpr size_t kRefusedAnswerBytes = 8'000;
 
@@ -82,39 +81,24 @@ llm::PromptInput LlmProposer::gather(const ProposalContext& context,
   if (context.db && context.inspirations.empty()) {
     for (const CandidateRecord& c : context.db->top(task_.name, kInspirations + 1)) inspire(c);
   }
-  // The campaign's latest failures, from its memory or else the database; the
-  // evidence rendered once per failure (it never changes after).
-  auto add_failure = [&](int64_t id, const CandidateRecord* known) {
+  // The campaign's latest failures, their evidence rendered once per failure
+  // (it never changes after).
+  for (const CandidateRecord* c : context.failures) {
+    if (static_cast<int>(input.failures.size()) >= kRecentFailures) break;
     {
       std::lock_guard lock(mutex_);
-      if (auto it = failures_.find(id); it != failures_.end()) {
+      if (auto it = failures_.find(c->id); it != failures_.end()) {
         input.failures.push_back(it->second);
-        return;
+        continue;
       }
     }
-    std::optional<CandidateRecord> read;
-    if (!known) {
-      read = context.db->failure_record(id);
-      if (!read) return;
-      known = &*read;
-    }
-    llm::PromptFailure failure{known->id, to_string(known->status), edit_summary(known->edit),
-                               llm::failure_evidence(known->artifacts, kEvidenceBytes)};
+    llm::PromptFailure failure{c->id, to_string(c->status), edit_summary(c->edit),
+                               llm::failure_evidence(c->artifacts, kEvidenceBytes)};
     input.failures.push_back(failure);
     std::lock_guard lock(mutex_);
     constexpr size_t kKept = 64;  // the latest few are asked for again and again
     if (failures_.size() >= kKept) failures_.erase(failures_.begin());  // the oldest
-    failures_.emplace(id, std::move(failure));
-  };
-  if (context.failures) {
-    for (const CandidateRecord* c : *context.failures) {
-      if (static_cast<int>(input.failures.size()) >= kFailures) break;
-      add_failure(c->id, c);
-    }
-  } else if (context.db) {
-    for (int64_t id : context.db->recent_failure_ids(context.campaign_id, kFailures)) {
-      add_failure(id, nullptr);
-    }
+    failures_.emplace(c->id, std::move(failure));
   }
   return input;
 }

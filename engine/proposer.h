@@ -23,9 +23,9 @@ struct ProposalContext {
   const Task& task;
   const CandidateRecord& parent;
   std::mt19937_64& rng;
-  // LLM proposers read evidence (best candidates, recent failures) from the
-  // database, and record there a call that ends in no proposal (the others
-  // travel with their proposal); null in tests of built-ins.
+  // LLM proposers read the task's best candidates from the database when no
+  // inspirations are given, and record there a call that ends in no proposal
+  // (the others travel with their proposal); null in tests of built-ins.
   Database* db = nullptr;
   int64_t campaign_id = 0;
   // From the parent's island: its fittest and MAP-Elites elites of other
@@ -33,9 +33,8 @@ struct ProposalContext {
   std::vector<const CandidateRecord*> inspirations = {};
   // The campaign's latest refused or failed candidates (up to
   // kRecentFailures, newest first), kept in memory as the campaign records
-  // them: their edit, status and artifacts, no program. nullopt: read them
-  // from `db`.
-  std::optional<std::vector<const CandidateRecord*>> failures = std::nullopt;
+  // them: their edit, status and artifacts, no program.
+  std::vector<const CandidateRecord*> failures = {};
 };
 
 struct Proposal {
