@@ -776,6 +776,25 @@ struct Database::Inserted {
   std::string updated_at;
 };
 
+namespace {
+
+// A candidate's outcome: status, the three stage statuses, the rank columns,
+// metrics and artifacts, bound to nine parameters from `first` on, in the
+// candidates table's column order (insert and update write the same ones).
+Statement& bind_outcome(Statement& statement, int first, const CandidateRecord& candidate) {
+  return statement.bind_int(first, static_cast<int>(candidate.status))
+      .bind_int(first + 1, static_cast<int>(candidate.build))
+      .bind_int(first + 2, static_cast<int>(candidate.verify))
+      .bind_int(first + 3, static_cast<int>(candidate.benchmark))
+      .bind_real(first + 4, number_at(candidate.metrics, "speedup"))
+      .bind_real(first + 5, number_at(candidate.metrics, "ci_low"))
+      .bind_real(first + 6, number_at(candidate.metrics, "ci_high"))
+      .bind_text(first + 7, dump(candidate.metrics))
+      .bind_text(first + 8, dump(candidate.artifacts));
+}
+
+}  // namespace
+
 Database::Inserted Database::insert_candidate_row(const CandidateRecord& candidate) {
   const char* what = "inserting a candidate";
   nlohmann::json files = nlohmann::json::object();
@@ -797,18 +816,8 @@ Database::Inserted Database::insert_candidate_row(const CandidateRecord& candida
       .bind_text(4, dump(manifest))
       .bind_text(5, dump(candidate.edit))
       .bind_text(6, candidate.proposer)
-      .bind_text(7, candidate.model)
-      .bind_int(8, static_cast<int>(candidate.status))
-      .bind_int(9, static_cast<int>(candidate.build))
-      .bind_int(10, static_cast<int>(candidate.verify))
-      .bind_int(11, static_cast<int>(candidate.benchmark))
-      .bind_real(12, number_at(candidate.metrics, "speedup"))
-      .bind_real(13, number_at(candidate.metrics, "ci_low"))
-      .bind_real(14, number_at(candidate.metrics, "ci_high"))
-      .bind_text(15, dump(candidate.metrics))
-      .bind_text(16, dump(candidate.artifacts))
-      .bind_int(17, candidate.island)
-      .bind_text(18, now);
+      .bind_text(7, candidate.model);
+  bind_outcome(insert, 8, candidate).bind_int(17, candidate.island).bind_text(18, now);
   int rc = insert.step_or_constraint();
   if (is_constraint(rc)) {
     std::string reason = sqlite3_errmsg(impl_->db());
@@ -867,23 +876,13 @@ bool Database::record_step(CandidateRecord& candidate, const std::string& step_k
 }
 
 void Database::update_candidate(const CandidateRecord& candidate) {
-  impl_->prepare(
-           "UPDATE candidates SET status = ?2, build_status = ?3, verify_status = ?4, "
-           "benchmark_status = ?5, speedup = ?6, ci_low = ?7, ci_high = ?8, metrics_json = ?9, "
-           "artifacts_json = ?10, updated_at = ?11 WHERE id = ?1",
-           "updating a candidate")
-      .bind_int(1, candidate.id)
-      .bind_int(2, static_cast<int>(candidate.status))
-      .bind_int(3, static_cast<int>(candidate.build))
-      .bind_int(4, static_cast<int>(candidate.verify))
-      .bind_int(5, static_cast<int>(candidate.benchmark))
-      .bind_real(6, number_at(candidate.metrics, "speedup"))
-      .bind_real(7, number_at(candidate.metrics, "ci_low"))
-      .bind_real(8, number_at(candidate.metrics, "ci_high"))
-      .bind_text(9, dump(candidate.metrics))
-      .bind_text(10, dump(candidate.artifacts))
-      .bind_text(11, utc_now())
-      .run();
+  Statement update = impl_->prepare(
+      "UPDATE candidates SET status = ?2, build_status = ?3, verify_status = ?4, "
+      "benchmark_status = ?5, speedup = ?6, ci_low = ?7, ci_high = ?8, metrics_json = ?9, "
+      "artifacts_json = ?10, updated_at = ?11 WHERE id = ?1",
+      "updating a candidate");
+  update.bind_int(1, candidate.id);
+  bind_outcome(update, 2, candidate).bind_text(11, utc_now()).run();
   impl_->expect_changed("update_candidate", "candidate", candidate.id);
 }
 
