@@ -35,6 +35,28 @@ class InstantEvaluator final : public Evaluator {
   }
 };
 
+Task tiny() { return load_task(std::string(RATCHET_SOURCE_DIR) + "/tests/data/tasks/tiny"); }
+
+// A campaign of `task` (seed 5) whose one proposer is the LLM at `server`,
+// with up to `in_flight` steps and as many calls at once.
+CampaignConfig llm_campaign(const std::string& name, const Task& task,
+                            const LoopbackLlmServer& server, int max_evals, int in_flight) {
+  CampaignConfig config;
+  config.name = name;
+  config.task_dir = task.dir;
+  config.seed = 5;
+  config.max_evals = max_evals;
+  config.search.in_flight = in_flight;
+  config.proposers = {ProposerConfig{"llm"}};
+  LlmModelConfig model;
+  model.base_url = server.base_url();
+  model.model = "loopback";
+  model.timeout_ms = 20'000;
+  model.concurrency = in_flight;
+  config.llm.models = {model};
+  return config;
+}
+
 // Each answer is held until `wanted` requests are being served at once (or a
 // timeout passes, so that a serial campaign fails the test instead of
 // hanging); the most seen at once is kept. Every answer is a different
@@ -81,20 +103,8 @@ TEST_CASE("campaign: LLM proposals are in flight together up to search.in_flight
   server.script({}, rendezvous.step());
 
   TempDir dir("campaign-llm-test-");
-  Task task = load_task(std::string(RATCHET_SOURCE_DIR) + "/tests/data/tasks/tiny");
-  CampaignConfig config;
-  config.name = "parallel-llm";
-  config.task_dir = task.dir;
-  config.seed = 5;
-  config.max_evals = 7;
-  config.search.in_flight = kInFlight;
-  config.proposers = {ProposerConfig{"llm"}};
-  LlmModelConfig model;
-  model.base_url = server.base_url();
-  model.model = "loopback";
-  model.timeout_ms = 20'000;
-  model.concurrency = kInFlight;
-  config.llm.models = {model};
+  Task task = tiny();
+  CampaignConfig config = llm_campaign("parallel-llm", task, server, 7, kInFlight);
 
   Database db = Database::open(dir.path() / "c.db", true);
   InstantEvaluator evaluator;
@@ -172,18 +182,8 @@ TEST_CASE("campaign: an LLM call whose step is cut short by another step's error
     LoopbackLlmServer::ok("<<<<<<< SEARCH\n" + line + "=======\n" + line +
                           "  unsigned long long spare = 0;\n>>>>>>> REPLACE\n")(request, response);
   });
-  Task task = load_task(std::string(RATCHET_SOURCE_DIR) + "/tests/data/tasks/tiny");
-  CampaignConfig config;
-  config.name = "cut-short";
-  config.task_dir = task.dir;
-  config.seed = 5;
-  config.max_evals = 4;
-  config.search.in_flight = 2;
-  LlmModelConfig model;
-  model.base_url = server.base_url();
-  model.model = "loopback";
-  model.timeout_ms = 20'000;
-  config.llm.models = {model};
+  Task task = tiny();
+  CampaignConfig config = llm_campaign("cut-short", task, server, 4, 2);
 
   // Until the earlier step was the one to fail (almost always the first try).
   bool cut_short = false;
@@ -230,18 +230,9 @@ TEST_CASE("campaign: the latest failures reach the next prompts, also after a re
                                        "  int other;\n>>>>>>> REPLACE\n"),
                  adds("first"), adds("second"), adds("third")});
   TempDir dir("campaign-llm-test-");
-  Task task = load_task(std::string(RATCHET_SOURCE_DIR) + "/tests/data/tasks/tiny");
-  CampaignConfig config;
-  config.name = "evidence";
-  config.task_dir = task.dir;
-  config.seed = 5;
-  config.max_evals = 2;
-  config.search.in_flight = 1;  // each prompt made after the previous step's outcome
-  config.proposers = {ProposerConfig{"llm"}};
-  LlmModelConfig model;
-  model.base_url = server.base_url();
-  model.model = "loopback";
-  config.llm.models = {model};
+  Task task = tiny();
+  // One step at a time: each prompt is made after the previous step's outcome.
+  CampaignConfig config = llm_campaign("evidence", task, server, 2, 1);
   Database db = Database::open(dir.path() / "c.db", true);
   InstantEvaluator evaluator;
   std::atomic<bool> stop{false};
