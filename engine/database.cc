@@ -23,6 +23,7 @@
 
 #include "common/hash.h"
 #include "common/result.h"
+#include "engine/wal_vfs.h"
 
 namespace ratchet {
 namespace {
@@ -663,7 +664,7 @@ Database Database::open(const std::filesystem::path& path, bool create) {
   }
   sqlite3* handle = nullptr;
   int flags = SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0) | SQLITE_OPEN_NOMUTEX;
-  if (sqlite3_open_v2(path.c_str(), &handle, flags, nullptr) != SQLITE_OK) {
+  if (sqlite3_open_v2(path.c_str(), &handle, flags, wal_coalescing_vfs()) != SQLITE_OK) {
     std::string message = handle ? sqlite3_errmsg(handle) : "out of memory";
     sqlite3_close_v2(handle);
     throw FatalError(kExitRuntime,
