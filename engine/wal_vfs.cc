@@ -59,6 +59,7 @@ namespace {
 constexpr int kFrameHeaderBytes = 24;
 constexpr size_t kMaxGathered = 1 << 20;
 constexpr size_t kMaxWrite = 124 * 1024;
+constexpr size_t kKeptCapacity = 256 * 1024;
 constexpr int kWriteLock = 0;  // wal.c WAL_WRITE_LOCK: the first shm lock slot
 
 std::atomic<long long> late_writes{0};
@@ -94,6 +95,8 @@ int write_gathered(File& file) {
                                      file.gathered_at + static_cast<sqlite3_int64>(done));
   }
   file.gathered.clear();
+  // A spilling transaction's megabyte is not kept for the next small ones.
+  if (file.gathered.capacity() > kKeptCapacity) std::string().swap(file.gathered);
   file.commit_frame_open = false;
   return rc;
 }
@@ -290,7 +293,6 @@ int vfs_open(sqlite3_vfs*, const char* name, sqlite3_file* base, int flags, int*
   if (rc != SQLITE_OK) return rc;  // SQLite still calls xClose
   if ((flags & SQLITE_OPEN_WAL) != 0 && name != nullptr) {
     file->is_wal = true;
-    file->gathered.reserve(64 * 1024);
     sqlite3_file* main = sqlite3_database_file_object(name);
     if (main != nullptr && main->pMethods == &kMethods) {
       file->main = as_file(main);
