@@ -49,6 +49,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cstring>
+#include <iterator>
 #include <mutex>
 #include <new>
 #include <string>
@@ -255,27 +256,36 @@ int file_unfetch(sqlite3_file* base, sqlite3_int64 offset, void* pointer) {
   return real->pMethods->xUnfetch(real, offset, pointer);
 }
 
-const sqlite3_io_methods kMethods = {
-    3,  // iVersion: shared memory (2) and memory-mapped reads (3)
-    file_close,
-    file_read,
-    file_write,
-    file_truncate,
-    file_sync,
-    file_size,
-    file_lock,
-    file_unlock,
-    file_check_reserved_lock,
-    file_control,
-    file_sector_size,
-    file_device_characteristics,
-    file_shm_map,
-    file_shm_lock,
-    file_shm_barrier,
-    file_shm_unmap,
-    file_fetch,
-    file_unfetch,
-};
+// Our methods at each version (1: files only, 2: shared memory, 3: memory-
+// mapped reads): a file gets the real file's version, so that SQLite never
+// calls a method the real file lacks.
+constexpr sqlite3_io_methods methods_at(int version) {
+  return {version,
+          file_close,
+          file_read,
+          file_write,
+          file_truncate,
+          file_sync,
+          file_size,
+          file_lock,
+          file_unlock,
+          file_check_reserved_lock,
+          file_control,
+          file_sector_size,
+          file_device_characteristics,
+          file_shm_map,
+          file_shm_lock,
+          file_shm_barrier,
+          file_shm_unmap,
+          file_fetch,
+          file_unfetch};
+}
+const sqlite3_io_methods kMethods[3] = {methods_at(1), methods_at(2), methods_at(3)};
+
+bool is_ours(const sqlite3_file* file) {
+  return std::any_of(std::begin(kMethods), std::end(kMethods),
+                     [&](const sqlite3_io_methods& methods) { return file->pMethods == &methods; });
+}
 
 // ---- the VFS ---------------------------------------------------------------
 
@@ -289,12 +299,12 @@ int vfs_open(sqlite3_vfs*, const char* name, sqlite3_file* base, int flags, int*
     file->~File();
     return rc != SQLITE_OK ? rc : SQLITE_CANTOPEN;
   }
-  file->base.pMethods = &kMethods;
+  file->base.pMethods = &kMethods[std::clamp(file->real->pMethods->iVersion, 1, 3) - 1];
   if (rc != SQLITE_OK) return rc;  // SQLite still calls xClose
   if ((flags & SQLITE_OPEN_WAL) != 0 && name != nullptr) {
     file->is_wal = true;
     sqlite3_file* main = sqlite3_database_file_object(name);
-    if (main != nullptr && main->pMethods == &kMethods) {
+    if (main != nullptr && is_ours(main)) {
       file->main = as_file(main);
       file->main->wal = file;
     }
