@@ -67,6 +67,26 @@ std::string expected_sum(int n) {
   return std::to_string(n) + " " + std::to_string(sum);
 }
 
+// A database with table t, a writer on the VFS under test and a reader on
+// the default VFS.
+struct Files {
+  explicit Files(const char* writer_pragmas = "")
+      : dir("ratchet-wal-vfs-"),
+        writer(dir.path() / "t.db", wal_coalescing_vfs()),
+        reader(dir.path() / "t.db", nullptr) {
+    writer.exec(writer_pragmas);
+    writer.exec("CREATE TABLE t (id INTEGER PRIMARY KEY, body BLOB NOT NULL)");
+  }
+  // What the reader sees: "rows total-bytes", as expected_sum() writes it.
+  std::string seen() {
+    return reader.text("SELECT count(*) || ' ' || sum(length(body)) FROM t");
+  }
+
+  TempDir dir;
+  Connection writer;
+  Connection reader;
+};
+
 long long write_syscalls() {
   std::ifstream io("/proc/self/io");
   std::string key;
@@ -79,11 +99,8 @@ long long write_syscalls() {
 }
 
 TEST_CASE("each commit is on disk before any reader can see it, in one write") {
-  TempDir dir("ratchet-wal-vfs-");
-  auto path = dir.path() / "t.db";
-  Connection writer(path, wal_coalescing_vfs());
-  Connection reader(path, nullptr);
-  writer.exec("CREATE TABLE t (id INTEGER PRIMARY KEY, body BLOB NOT NULL)");
+  Files files;
+  Connection& writer = files.writer;
   long long late = wal_vfs_late_writes();
 
   constexpr int kCommits = 300;
@@ -94,44 +111,40 @@ TEST_CASE("each commit is on disk before any reader can see it, in one write") {
                                  std::to_string(i / 2));
     // The default VFS reads the WAL with its own file descriptor: a frame
     // still in the writer's memory would read as missing or stale here.
-    REQUIRE(reader.text("SELECT count(*) || ' ' || sum(length(body)) FROM t") == expected_sum(i));
+    REQUIRE(files.seen() == expected_sum(i));
   }
   long long writes = write_syscalls() - writes_before;
   // 330 commits of 1-12 frames: the default VFS makes two writes per frame
   // (about 2,700 here); checkpoints write pages to the database file too.
   CHECK(writes < 330 + 700);
-  CHECK(reader.text("PRAGMA integrity_check") == "ok");
+  CHECK(files.reader.text("PRAGMA integrity_check") == "ok");
   CHECK(wal_vfs_late_writes() == late);
 }
 
 TEST_CASE("a transaction larger than the page cache commits, rolls back and rewrites frames") {
-  TempDir dir("ratchet-wal-vfs-");
-  auto path = dir.path() / "t.db";
-  Connection writer(path, wal_coalescing_vfs());
-  Connection reader(path, nullptr);
   // A 20-page cache: the transactions below spill pages into the WAL before
   // they commit, read them back, and write some of them again.
-  writer.exec("PRAGMA cache_size = 20; PRAGMA wal_autocheckpoint = 0");
-  writer.exec("CREATE TABLE t (id INTEGER PRIMARY KEY, body BLOB NOT NULL)");
+  Files files("PRAGMA cache_size = 20; PRAGMA wal_autocheckpoint = 0");
+  Connection& writer = files.writer;
   long long late = wal_vfs_late_writes();
 
   writer.exec("BEGIN");
   for (int i = 1; i <= 400; ++i) writer.exec(insert_row(i));  // about 2.4 MB: over 1 MiB gathered
   writer.exec("UPDATE t SET body = randomblob(length(body)) WHERE id % 7 = 0");
   writer.exec("COMMIT");
-  CHECK(reader.text("SELECT count(*) || ' ' || sum(length(body)) FROM t") == expected_sum(400));
+  CHECK(files.seen() == expected_sum(400));
 
   writer.exec("BEGIN");
   for (int i = 401; i <= 600; ++i) writer.exec(insert_row(i));
   writer.exec("DELETE FROM t WHERE id <= 100");
   writer.exec("ROLLBACK");
-  CHECK(reader.text("SELECT count(*) || ' ' || sum(length(body)) FROM t") == expected_sum(400));
+  CHECK(files.seen() == expected_sum(400));
 
   writer.exec(insert_row(401));
-  CHECK(reader.text("SELECT count(*) || ' ' || sum(length(body)) FROM t") == expected_sum(401));
-  CHECK(reader.text("PRAGMA integrity_check") == "ok");
+  CHECK(files.seen() == expected_sum(401));
+  CHECK(files.reader.text("PRAGMA integrity_check") == "ok");
   writer.exec("PRAGMA wal_checkpoint(TRUNCATE)");
-  CHECK(reader.text("SELECT count(*) || ' ' || sum(length(body)) FROM t") == expected_sum(401));
+  CHECK(files.seen() == expected_sum(401));
   CHECK(wal_vfs_late_writes() == late);
 }
 
@@ -159,17 +172,13 @@ class FileSizeLimit {
 };
 
 TEST_CASE("a failed WAL write fails the commit and publishes nothing") {
-  TempDir dir("ratchet-wal-vfs-");
-  auto path = dir.path() / "t.db";
-  Connection writer(path, wal_coalescing_vfs());
-  Connection reader(path, nullptr);
-  writer.exec("PRAGMA wal_autocheckpoint = 0");
-  writer.exec("CREATE TABLE t (id INTEGER PRIMARY KEY, body BLOB NOT NULL)");
+  Files files("PRAGMA wal_autocheckpoint = 0");
+  Connection& writer = files.writer;
   for (int i = 1; i <= 3; ++i) writer.exec(insert_row(i));
-  REQUIRE(reader.text("SELECT count(*) || ' ' || sum(length(body)) FROM t") == expected_sum(3));
+  REQUIRE(files.seen() == expected_sum(3));
   long long late = wal_vfs_late_writes();
 
-  auto wal_size = std::filesystem::file_size(path.string() + "-wal");
+  auto wal_size = std::filesystem::file_size(files.dir.path() / "t.db-wal");
   {
     // Room for two more frames: the transaction's one write is cut short.
     FileSizeLimit limit(wal_size + 2 * (24 + 4096));
@@ -182,12 +191,12 @@ TEST_CASE("a failed WAL write fails the commit and publishes nothing") {
     writer.try_exec("ROLLBACK");
   }
   // The reader keeps its wal-index: it would see a published header.
-  CHECK(reader.text("SELECT count(*) || ' ' || sum(length(body)) FROM t") == expected_sum(3));
-  CHECK(reader.text("PRAGMA integrity_check") == "ok");
+  CHECK(files.seen() == expected_sum(3));
+  CHECK(files.reader.text("PRAGMA integrity_check") == "ok");
 
   // The file goes on working once there is room again.
   writer.exec(insert_row(4));
-  CHECK(reader.text("SELECT count(*) || ' ' || sum(length(body)) FROM t") == expected_sum(4));
+  CHECK(files.seen() == expected_sum(4));
   CHECK(wal_vfs_late_writes() == late);
 }
 
