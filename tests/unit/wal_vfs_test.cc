@@ -47,7 +47,6 @@ class Connection {
     sqlite3_finalize(stmt);
     return value;
   }
-  int64_t integer(const std::string& sql) { return std::stoll(text(sql)); }
 
  private:
   sqlite3* db_ = nullptr;
