@@ -4,28 +4,38 @@
 //
 // An OpenAI-compatible endpoint on 127.0.0.1 (tests/llm_test_server.h, in
 // this process) answers instantly with a fresh SEARCH/REPLACE edit; the task
-// is tests/data/tasks/tiny; evaluation is instant (a made-up speedup). For each
-// database size (50, 1,000, 10,000, 100,000 candidates, filled in between) it
-// runs `per_size` candidates through the whole controller path: prompt built
-// from the island's inspirations and the latest failures (in memory, as in a
-// campaign), HTTP round trip on the curl multi client, answer
-// parsed, edit applied, program hashed, then dedupe, candidate and LLM call in
-// one transaction, evaluation recorded. It prints the controller thread's CPU
-// time per candidate (CLOCK_THREAD_CPUTIME_ID: the server's threads are not
-// counted) and candidates per second of wall time. The measured candidates
-// run in batches of 50: besides the mean, the median batch, which a burst of
-// load from the VM's neighbours moves less (the mean is the honest total, the
-// median the typical cost).
+// is tests/data/tasks/tiny; evaluation is instant (a made-up speedup). One
+// database per size (50, 1,000, 10,000, 100,000 candidates, up to
+// max_candidates) is filled first; then `per_size` candidates go through the
+// whole controller path on each: prompt built from the island's inspirations
+// and the latest failures (in memory, as in a campaign), HTTP round trip on
+// the curl multi client, answer parsed, edit applied, program hashed, then
+// dedupe, candidate and LLM call in one transaction, evaluation recorded. It
+// prints the controller thread's CPU time per candidate
+// (CLOCK_THREAD_CPUTIME_ID: the server's threads are not counted) and
+// candidates per second of wall time.
+//
+// The sizes are measured interleaved, in batches of 50, one batch per size in
+// turn (the first size moves on each round), as ratchet pairs a candidate's
+// runs with the baseline's: this VM's neighbours change its speed by half
+// for seconds at a time, and sizes measured one after the other would carry
+// those changes as if the database size caused them. Besides the mean, the
+// median batch, which such a burst moves less (the mean is the honest total,
+// the median the typical cost). The fill writes its databases' 100,000-odd
+// candidates in a minute, gigabytes a campaign writes over days: it is
+// synced to disk before the measured batches start.
 #include <stdlib.h>
 #include <sys/resource.h>
 #include <time.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <deque>
+#include <memory>
 #include <random>
 #include <vector>
-#include <algorithm>
 
 #include "common/files.h"
 #include "engine/database.h"
@@ -66,12 +76,40 @@ CandidateRecord evaluated(CandidateRecord c, std::mt19937_64& rng) {
   return c;
 }
 
+// One database at one size, and what a campaign keeps in memory about it.
+struct Subject {
+  explicit Subject(int64_t size)
+      : size(size), dir("ratchet-llm-bench-"), db(Database::open(dir.path() / "bench.db", true)) {}
+  int64_t size;
+  TempDir dir;
+  Database db;
+  CampaignRecord campaign;
+  CandidateRecord baseline;
+  CandidateRecord best;
+  std::deque<CandidateRecord> failures;  // newest first, as the campaign keeps them
+  int64_t made = 1;
+  // The measured batches' CPU per candidate, and the phase's totals.
+  std::vector<double> batches;
+  int measured = 0;
+  double cpu = 0, sys = 0, wall = 0;
+};
+
+double median_of(std::vector<double> values) {
+  std::sort(values.begin(), values.end());
+  size_t n = values.size();
+  return n % 2 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   keep_freed_heap();  // as the ratchet binary does
   int64_t max_candidates = argc > 1 ? std::atoll(argv[1]) : 100'000;
   int per_size = argc > 2 ? std::atoi(argv[2]) : 500;
+  if (max_candidates < 50 || per_size < 1) {
+    std::fprintf(stderr, "usage: ratchet_llm_bench [max_candidates >= 50] [per_size >= 1]\n");
+    return 2;
+  }
 
   ratchet::testing::LoopbackLlmServer server;
   auto counter = std::make_shared<std::atomic<int>>(0);
@@ -83,24 +121,28 @@ int main(int argc, char** argv) {
   });
 
   Task task = load_task(std::filesystem::path(RATCHET_SOURCE_DIR) / "tests/data/tasks/tiny");
-  TempDir dir("ratchet-llm-bench-");
-  Database db = Database::open(dir.path() / "bench.db", true);
-  CampaignRecord campaign;
-  campaign.name = "bench";
-  campaign.task_name = task.name;
-  campaign.task_dir = task.dir.string();
-  campaign.config = nlohmann::json::object();
-  campaign.environment = nlohmann::json::object();
-  db.create_campaign(campaign);
-
   std::mt19937_64 rng(1);
-  CandidateRecord baseline;
-  baseline.campaign_id = campaign.id;
-  baseline.program = task.baseline();
-  baseline.proposer = "baseline";
-  db.insert_candidate(baseline);
-  baseline = evaluated(baseline, rng);
-  db.update_candidate(baseline);
+  std::vector<std::unique_ptr<Subject>> subjects;
+  for (int64_t size : {int64_t{50}, int64_t{1'000}, int64_t{10'000}, int64_t{100'000}}) {
+    if (size > max_candidates) break;
+    auto subject = std::make_unique<Subject>(size);
+    CampaignRecord& campaign = subject->campaign;
+    campaign.name = "bench";
+    campaign.task_name = task.name;
+    campaign.task_dir = task.dir.string();
+    campaign.config = nlohmann::json::object();
+    campaign.environment = nlohmann::json::object();
+    subject->db.create_campaign(campaign);
+    CandidateRecord& baseline = subject->baseline;
+    baseline.campaign_id = campaign.id;
+    baseline.program = task.baseline();
+    baseline.proposer = "baseline";
+    subject->db.insert_candidate(baseline);
+    baseline = evaluated(baseline, rng);
+    subject->db.update_candidate(baseline);
+    subject->best = baseline;
+    subjects.push_back(std::move(subject));
+  }
 
   LlmConfig config;
   LlmModelConfig model;
@@ -109,22 +151,20 @@ int main(int argc, char** argv) {
   config.models.push_back(model);
   LlmProposer proposer(config, task, 2);
 
-  // One candidate through the controller path; `count` and the parent fixed.
-  int64_t made = 1;
-  CandidateRecord best = baseline;
-  std::deque<CandidateRecord> failures;  // newest first, as the campaign keeps them
-  auto one = [&](bool fill) {
-    const CandidateRecord& parent = baseline;
+  // One candidate through the controller path on `s`; the parent fixed.
+  auto one = [&](Subject& s, bool fill) {
+    Database& db = s.db;
+    const CandidateRecord& parent = s.baseline;
     // As in a campaign: the island's inspirations and the latest failures come
     // from memory, not a query.
-    std::vector<const CandidateRecord*> inspirations = {&best};
+    std::vector<const CandidateRecord*> inspirations = {&s.best};
     std::vector<const CandidateRecord*> latest;
-    for (const CandidateRecord& failure : failures) latest.push_back(&failure);
+    for (const CandidateRecord& failure : s.failures) latest.push_back(&failure);
     std::optional<Proposal> proposal =
         fill ? std::nullopt
-             : proposer.propose({task, parent, rng, &db, campaign.id, inspirations, latest});
+             : proposer.propose({task, parent, rng, &db, s.campaign.id, inspirations, latest});
     CandidateRecord candidate;
-    candidate.campaign_id = campaign.id;
+    candidate.campaign_id = s.campaign.id;
     candidate.parent_id = parent.id;
     candidate.proposer = "llm";
     Edit edit;
@@ -132,7 +172,7 @@ int main(int argc, char** argv) {
       edit = proposal->edit;
     } else {  // filling: the same kind of edit, no HTTP
       edit = *edit_from_answer("<<<<<<< SEARCH\n  return total;\n=======\n  return total; /* f" +
-                                   std::to_string(made) + " */\n>>>>>>> REPLACE\n",
+                                   std::to_string(s.made) + " */\n>>>>>>> REPLACE\n",
                                "tiny.c", 0);
     }
     candidate.edit = to_json(edit);
@@ -146,9 +186,9 @@ int main(int argc, char** argv) {
     // As the campaign does: dedupe, the candidate and its LLM call in one
     // transaction.
     LlmCallRecord* call = proposal && proposal->llm_call ? &*proposal->llm_call : nullptr;
-    if (!db.record_step(candidate, "bench.step", made, call)) return;
+    if (!db.record_step(candidate, "bench.step", s.made, call)) return;
     candidate = evaluated(candidate, rng);
-    if (made % 7 == 0) {  // some failures, for the prompt's evidence
+    if (s.made % 7 == 0) {  // some failures, for the prompt's evidence
       candidate.status = CandidateStatus::build_failed;
       candidate.build = StageStatus::failed;
       candidate.artifacts["build"] = {{"status", "failed"},
@@ -157,42 +197,44 @@ int main(int argc, char** argv) {
     }
     db.update_candidate(candidate);
     if (candidate.status != CandidateStatus::evaluated) {
-      failures.push_front(candidate);
-      failures.front().program = {};
-      if (failures.size() > static_cast<size_t>(kRecentFailures)) failures.pop_back();
+      s.failures.push_front(candidate);
+      s.failures.front().program = {};
+      if (s.failures.size() > static_cast<size_t>(kRecentFailures)) s.failures.pop_back();
     }
     if (candidate.status == CandidateStatus::evaluated &&
-        candidate.metrics["speedup"].get<double>() > best.metrics["speedup"].get<double>()) {
-      best = candidate;
+        candidate.metrics["speedup"].get<double>() > s.best.metrics["speedup"].get<double>()) {
+      s.best = candidate;
     }
-    ++made;
+    ++s.made;
   };
+
+  for (auto& subject : subjects) {
+    while (subject->made < subject->size) one(*subject, true);
+  }
+  sync();
+
+  constexpr int kBatch = 50;
+  for (size_t round = 0; subjects.front()->measured < per_size; ++round) {
+    for (size_t i = 0; i < subjects.size(); ++i) {
+      Subject& s = *subjects[(round + i) % subjects.size()];
+      int n = std::min(kBatch, per_size - s.measured);
+      double cpu0 = thread_cpu_seconds(), sys0 = thread_system_seconds(), wall0 = wall_seconds();
+      for (int k = 0; k < n; ++k) one(s, false);
+      double batch = thread_cpu_seconds() - cpu0;
+      s.cpu += batch;
+      s.sys += thread_system_seconds() - sys0;
+      s.wall += wall_seconds() - wall0;
+      s.batches.push_back(batch / n);
+      s.measured += n;
+    }
+  }
 
   std::printf("%12s %10s %14s %14s %14s %14s\n", "candidates", "measured", "cpu mean",
               "cpu median", "system mean", "candidates/s");
-  constexpr int kBatch = 50;
-  for (int64_t size : {int64_t{50}, int64_t{1'000}, int64_t{10'000}, int64_t{100'000}}) {
-    if (size > max_candidates) break;
-    while (made < size) one(true);
-    std::vector<double> batches;
-    double cpu = 0, sys = 0, wall = 0;
-    for (int done = 0; done < per_size;) {
-      int n = std::min(kBatch, per_size - done);
-      double cpu0 = thread_cpu_seconds(), sys0 = thread_system_seconds(), wall0 = wall_seconds();
-      for (int i = 0; i < n; ++i) one(false);
-      double batch = thread_cpu_seconds() - cpu0;
-      cpu += batch;
-      sys += thread_system_seconds() - sys0;
-      wall += wall_seconds() - wall0;
-      batches.push_back(batch / n);
-      done += n;
-    }
-    std::sort(batches.begin(), batches.end());
-    double median = batches.size() % 2 ? batches[batches.size() / 2]
-                                       : (batches[batches.size() / 2 - 1] + batches[batches.size() / 2]) / 2;
-    std::printf("%12lld %10d %11.3f ms %11.3f ms %11.3f ms %14.0f\n", static_cast<long long>(size),
-                per_size, cpu / per_size * 1e3, median * 1e3, sys / per_size * 1e3, per_size / wall);
-    std::fflush(stdout);
+  for (const auto& s : subjects) {
+    std::printf("%12lld %10d %11.3f ms %11.3f ms %11.3f ms %14.0f\n",
+                static_cast<long long>(s->size), s->measured, s->cpu / s->measured * 1e3,
+                median_of(s->batches) * 1e3, s->sys / s->measured * 1e3, s->measured / s->wall);
   }
   return 0;
 }
