@@ -229,12 +229,17 @@ int main(int argc, char** argv) {
     }
   }
 
-  std::printf("%12s %10s %14s %14s %14s %14s\n", "candidates", "measured", "cpu mean",
-              "cpu median", "system mean", "candidates/s");
+  // The last column is the flatness: this size's mean over the smallest's,
+  // measured side by side.
+  std::printf("%12s %10s %14s %14s %14s %14s %10s\n", "candidates", "measured", "cpu mean",
+              "cpu median", "system mean", "candidates/s", "vs first");
+  double first = subjects.front()->cpu / subjects.front()->measured;
   for (const auto& s : subjects) {
-    std::printf("%12lld %10d %11.3f ms %11.3f ms %11.3f ms %14.0f\n",
-                static_cast<long long>(s->size), s->measured, s->cpu / s->measured * 1e3,
-                median_of(s->batches) * 1e3, s->sys / s->measured * 1e3, s->measured / s->wall);
+    double mean = s->cpu / s->measured;
+    std::printf("%12lld %10d %11.3f ms %11.3f ms %11.3f ms %14.0f %10.3f\n",
+                static_cast<long long>(s->size), s->measured, mean * 1e3,
+                median_of(s->batches) * 1e3, s->sys / s->measured * 1e3, s->measured / s->wall,
+                mean / first);
   }
   return 0;
 }
