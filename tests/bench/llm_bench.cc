@@ -41,6 +41,7 @@
 #include "engine/database.h"
 #include "engine/heap.h"
 #include "engine/llm_proposer.h"
+#include "evaluators/stats.h"
 #include "evaluators/task.h"
 #include "rewriters/search_replace.h"
 #include "tests/llm_test_server.h"
@@ -93,12 +94,6 @@ struct Subject {
   int measured = 0;
   double cpu = 0, sys = 0, wall = 0;
 };
-
-double median_of(std::vector<double> values) {
-  std::sort(values.begin(), values.end());
-  size_t n = values.size();
-  return n % 2 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
-}
 
 }  // namespace
 
@@ -238,7 +233,7 @@ int main(int argc, char** argv) {
     double mean = s->cpu / s->measured;
     std::printf("%12lld %10d %11.3f ms %11.3f ms %11.3f ms %14.0f %10.3f\n",
                 static_cast<long long>(s->size), s->measured, mean * 1e3,
-                median_of(s->batches) * 1e3, s->sys / s->measured * 1e3, s->measured / s->wall,
+                median(s->batches) * 1e3, s->sys / s->measured * 1e3, s->measured / s->wall,
                 mean / first);
   }
   return 0;
