@@ -7,10 +7,10 @@ namespace ratchet {
 // sqlite3_open_v2. It is the platform's default VFS in every respect but one:
 // the frames that a write transaction appends to its WAL file, a 24-byte
 // header and a page each, reach the file in one write (one per 124 KiB) when
-// the transaction commits, instead of in two writes per page as they are made. The bytes, the
-// offsets, the locks and the syncs are the default VFS's own; only the number
-// of writes changes (a candidate's two transactions: about 20 pwrite calls
-// down to 2). Thread-safe.
+// the transaction commits, instead of in two writes per page as they are
+// made. The bytes, the offsets, the locks and the syncs are the default VFS's
+// own; only the number of writes changes (a candidate's two transactions:
+// about 20 pwrite calls down to 2). Thread-safe.
 const char* wal_coalescing_vfs();
 
 // How many times, in this process, gathered bytes were written late: at the
