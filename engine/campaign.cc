@@ -166,8 +166,7 @@ void Campaign::start(bool resume, const nlohmann::json& environment) {
   baseline.benchmark = evaluation.benchmark.status;
   baseline.metrics = evaluation.metrics;
   baseline.artifacts["benchmark"] = stage_artifact(evaluation.benchmark);
-  db_.update_candidate(baseline);
-  db_.add_samples(baseline.id, evaluation.samples);
+  db_.record_evaluation(baseline, evaluation.samples);
   islands_.add(baseline);
   baseline_ = baseline;
   progress_.note(fmt::format("baseline #{}: A/A {} ({})", baseline.id, format_speedup(baseline),
@@ -288,8 +287,7 @@ void Campaign::record_evaluation(CandidateRecord& candidate, const Evaluation& e
   candidate.artifacts["build"] = stage_artifact(evaluation.build);
   candidate.artifacts["verify"] = stage_artifact(evaluation.verify);
   candidate.artifacts["benchmark"] = stage_artifact(evaluation.benchmark);
-  db_.update_candidate(candidate);
-  if (!evaluation.samples.empty()) db_.add_samples(candidate.id, evaluation.samples);
+  db_.record_evaluation(candidate, evaluation.samples);
 }
 
 void Campaign::mark_refused(CandidateRecord& candidate, const std::string& reason) {

@@ -888,7 +888,7 @@ bool Database::record_step(CandidateRecord& candidate, const std::string& step_k
   return true;
 }
 
-void Database::update_candidate(const CandidateRecord& candidate) {
+void Database::update_candidate_row(const CandidateRecord& candidate) {
   Statement update = impl_->prepare(
       "UPDATE candidates SET status = ?2, build_status = ?3, verify_status = ?4, "
       "benchmark_status = ?5, speedup = ?6, ci_low = ?7, ci_high = ?8, metrics_json = ?9, "
@@ -897,6 +897,22 @@ void Database::update_candidate(const CandidateRecord& candidate) {
   update.bind_int(1, candidate.id);
   bind_outcome(update, 2, candidate).bind_text(11, utc_now()).run();
   impl_->expect_changed("update_candidate", "candidate", candidate.id);
+}
+
+void Database::update_candidate(const CandidateRecord& candidate) {
+  update_candidate_row(candidate);  // one statement: its own transaction
+}
+
+void Database::record_evaluation(const CandidateRecord& candidate,
+                                 const std::vector<SampleRecord>& samples) {
+  if (samples.empty()) {
+    update_candidate_row(candidate);
+    return;
+  }
+  Transaction transaction(*impl_, true, "recording an evaluation");
+  update_candidate_row(candidate);
+  insert_sample_rows(candidate.id, samples);
+  transaction.commit();
 }
 
 std::optional<CandidateRecord> Database::candidate(int64_t id) const {
@@ -954,8 +970,13 @@ std::vector<CandidateRecord> Database::top(const std::optional<std::string>& tas
 
 void Database::add_samples(int64_t candidate_id, const std::vector<SampleRecord>& samples) {
   if (samples.empty()) return;
+  Transaction transaction(*impl_, true, "storing benchmark samples");
+  insert_sample_rows(candidate_id, samples);
+  transaction.commit();
+}
+
+void Database::insert_sample_rows(int64_t candidate_id, const std::vector<SampleRecord>& samples) {
   const char* what = "storing benchmark samples";
-  Transaction transaction(*impl_, true, what);
   for (const SampleRecord& sample : samples) {
     Statement insert = impl_->prepare(
         "INSERT INTO samples (candidate_id, pair, candidate_first, baseline_cpu_ms, "
@@ -975,7 +996,6 @@ void Database::add_samples(int64_t candidate_id, const std::vector<SampleRecord>
                              std::to_string(candidate_id) + ": " + sqlite3_errmsg(impl_->db()));
     }
   }
-  transaction.commit();
 }
 
 std::vector<SampleRecord> Database::samples(int64_t candidate_id) const {

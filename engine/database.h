@@ -206,6 +206,12 @@ class Database {
   // and sets its updated_at (not the record's: it is const). An unknown id is
   // a programming error (std::logic_error).
   void update_candidate(const CandidateRecord& candidate);
+  // An evaluation's record in one transaction (one commit per evaluation):
+  // the outcome, as update_candidate writes it, and the benchmark samples, as
+  // add_samples does. A crash cannot leave the outcome without its samples;
+  // an unknown id or a pair already stored writes neither (std::logic_error).
+  void record_evaluation(const CandidateRecord& candidate,
+                         const std::vector<SampleRecord>& samples);
   std::optional<CandidateRecord> candidate(int64_t id) const;
   std::vector<CandidateRecord> candidates(int64_t campaign_id) const;
   std::optional<int64_t> find_by_hash(int64_t campaign_id, const std::string& hash) const;
@@ -281,6 +287,8 @@ class Database {
   struct Inserted;
   Inserted insert_candidate_row(const CandidateRecord& candidate);
   Inserted insert_llm_call_row(const LlmCallRecord& call);
+  void update_candidate_row(const CandidateRecord& candidate);
+  void insert_sample_rows(int64_t candidate_id, const std::vector<SampleRecord>& samples);
 };
 
 }  // namespace ratchet

@@ -10,8 +10,9 @@
 // whole controller path on each: prompt built from the island's inspirations
 // and the latest failures (in memory, as in a campaign), HTTP round trip on
 // the curl multi client, answer parsed, edit applied, program hashed, then
-// dedupe, candidate and LLM call in one transaction, evaluation recorded. It
-// prints the controller thread's CPU time per candidate
+// dedupe, candidate and LLM call in one transaction, then the evaluation
+// (outcome and five benchmark pairs) in another, as the campaign records
+// them. It prints the controller thread's CPU time per candidate
 // (CLOCK_THREAD_CPUTIME_ID: the server's threads are not counted) and
 // candidates per second of wall time.
 //
@@ -67,14 +68,25 @@ double wall_seconds() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
-CandidateRecord evaluated(CandidateRecord c, std::mt19937_64& rng) {
+// An evaluation as the campaign records it: outcome, metrics and the
+// benchmark's pairs (five, as the metrics say).
+struct Evaluated {
+  CandidateRecord candidate;
+  std::vector<SampleRecord> samples;
+};
+
+Evaluated evaluated(CandidateRecord c, std::mt19937_64& rng) {
   double speedup = std::uniform_real_distribution<double>(0.8, 1.3)(rng);
   c.status = CandidateStatus::evaluated;
   c.build = c.verify = c.benchmark = StageStatus::ok;
   c.metrics = {{"speedup", speedup}, {"ci_low", speedup - 0.02}, {"ci_high", speedup + 0.02},
                {"pairs", 5}};
   c.artifacts = {{"build", {{"status", "ok"}, {"summary", "built"}, {"seconds", 0.1}}}};
-  return c;
+  std::vector<SampleRecord> samples;
+  for (int pair = 0; pair < 5; ++pair) {
+    samples.push_back({pair, pair % 2 == 0, 10.0, 10.0 / speedup, 10.5, 10.5 / speedup});
+  }
+  return {std::move(c), std::move(samples)};
 }
 
 // One database at one size, and what a campaign keeps in memory about it.
@@ -133,8 +145,9 @@ int main(int argc, char** argv) {
     baseline.program = task.baseline();
     baseline.proposer = "baseline";
     subject->db.insert_candidate(baseline);
-    baseline = evaluated(baseline, rng);
-    subject->db.update_candidate(baseline);
+    Evaluated evaluation = evaluated(baseline, rng);
+    baseline = std::move(evaluation.candidate);
+    subject->db.record_evaluation(baseline, evaluation.samples);
     subject->best = baseline;
     subjects.push_back(std::move(subject));
   }
@@ -182,15 +195,17 @@ int main(int argc, char** argv) {
     // transaction.
     LlmCallRecord* call = proposal && proposal->llm_call ? &*proposal->llm_call : nullptr;
     if (!db.record_step(candidate, "bench.step", s.made, call)) return;
-    candidate = evaluated(candidate, rng);
+    Evaluated evaluation = evaluated(std::move(candidate), rng);
+    candidate = std::move(evaluation.candidate);
     if (s.made % 7 == 0) {  // some failures, for the prompt's evidence
+      evaluation.samples.clear();  // a failed build is not benchmarked
       candidate.status = CandidateStatus::build_failed;
       candidate.build = StageStatus::failed;
       candidate.artifacts["build"] = {{"status", "failed"},
                                       {"summary", "compile error"},
                                       {"log", "tiny.c:9:3: error: expected ';' before '}'"}};
     }
-    db.update_candidate(candidate);
+    db.record_evaluation(candidate, evaluation.samples);
     if (candidate.status != CandidateStatus::evaluated) {
       s.failures.push_front(candidate);
       s.failures.front().program = {};

@@ -620,6 +620,45 @@ TEST_CASE("database: samples round-trip in pair order") {
   CHECK(db.samples(candidate.id).size() == 2);
 }
 
+
+TEST_CASE("database: record_evaluation writes the outcome and its samples, or neither") {
+  TempDir dir("ratchet-db-");
+  Database db = Database::open(dir.path() / "ratchet.db", true);
+  CampaignRecord campaign = make_campaign();
+  db.create_campaign(campaign);
+  auto candidate = make_candidate(campaign.id, make_program("int a;\n"));
+  db.insert_candidate(candidate);
+  RawDb raw(db.path());
+  std::string id = std::to_string(candidate.id);
+
+  candidate.status = CandidateStatus::evaluated;
+  candidate.build = candidate.verify = candidate.benchmark = StageStatus::ok;
+  candidate.metrics = {{"speedup", 1.25}, {"pairs", 2}};
+  db.record_evaluation(candidate, {{0, true, 10.0, 8.0, 10.5, 8.5}, {1, false, 10.0, 8.0, 10.5, 8.5}});
+  CHECK(db.candidate(candidate.id)->metrics == candidate.metrics);
+  CHECK(raw.scalar("SELECT speedup FROM candidates WHERE id = " + id) == "1.25");
+  CHECK(db.samples(candidate.id).size() == 2);
+
+  // A pair already stored: the outcome is not written either.
+  CandidateRecord again = candidate;
+  again.metrics["speedup"] = 3.0;
+  CHECK_THROWS_AS(db.record_evaluation(again, {{2, false, 1, 1, 1, 1}, {1, false, 1, 1, 1, 1}}),
+                  std::logic_error);
+  CHECK(raw.scalar("SELECT speedup FROM candidates WHERE id = " + id) == "1.25");
+  CHECK(db.samples(candidate.id).size() == 2);
+
+  // An unknown candidate: its samples are not written.
+  CandidateRecord unknown = candidate;
+  unknown.id = 999;
+  CHECK_THROWS_AS(db.record_evaluation(unknown, {{0, true, 1, 1, 1, 1}}), std::logic_error);
+  CHECK(raw.integer("SELECT count(*) FROM samples WHERE candidate_id = 999") == 0);
+
+  // No samples (a failed build): the outcome alone.
+  candidate.status = CandidateStatus::build_failed;
+  db.record_evaluation(candidate, {});
+  CHECK(raw.integer("SELECT status FROM candidates WHERE id = " + id) ==
+        static_cast<int>(CandidateStatus::build_failed));
+}
 TEST_CASE("database: stats() counts statuses, failures, duplicates and the best per task") {
   TempDir dir("ratchet-db-");
   Database db = Database::open(dir.path() / "ratchet.db", true);
