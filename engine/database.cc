@@ -319,6 +319,11 @@ class Connection {
   Statement prepare(const char (&sql)[N], const char* what) {
     return prepare_cached(sql, what);
   }
+  // A statement whose text is built at run time, once: `sql` must live as
+  // long as the connection (a static), since the cache keys on its address.
+  Statement prepare_built(const std::string& sql, const char* what) {
+    return prepare_cached(sql.c_str(), what);
+  }
 
   // Runs a script of one or more statements (pragmas, migrations).
   void exec(const char* sql, const char* what) {
@@ -975,25 +980,55 @@ void Database::add_samples(int64_t candidate_id, const std::vector<SampleRecord>
   transaction.commit();
 }
 
+namespace {
+
+// Rows per INSERT: a statement's setup and halt cost about as much as the row
+// it writes, and a candidate's benchmark stores 5-20 pairs.
+constexpr size_t kSampleRowsPerInsert = 8;
+
+// The INSERT of `rows` samples (1 to kSampleRowsPerInsert), built once: the
+// statement cache keys on the text's address.
+const std::string& sample_insert_sql(size_t rows) {
+  static const std::array<std::string, kSampleRowsPerInsert> texts = [] {
+    std::array<std::string, kSampleRowsPerInsert> out;
+    for (size_t n = 1; n <= kSampleRowsPerInsert; ++n) {
+      std::string sql =
+          "INSERT INTO samples (candidate_id, pair, candidate_first, baseline_cpu_ms, "
+          "candidate_cpu_ms, baseline_wall_ms, candidate_wall_ms) VALUES ";
+      for (size_t i = 0; i < n; ++i) sql += i == 0 ? "(?, ?, ?, ?, ?, ?, ?)" : ", (?, ?, ?, ?, ?, ?, ?)";
+      out[n - 1] = std::move(sql);
+    }
+    return out;
+  }();
+  return texts[rows - 1];
+}
+
+}  // namespace
+
 void Database::insert_sample_rows(int64_t candidate_id, const std::vector<SampleRecord>& samples) {
   const char* what = "storing benchmark samples";
-  for (const SampleRecord& sample : samples) {
-    Statement insert = impl_->prepare(
-        "INSERT INTO samples (candidate_id, pair, candidate_first, baseline_cpu_ms, "
-        "candidate_cpu_ms, baseline_wall_ms, candidate_wall_ms) "
-        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        what);
-    insert.bind_int(1, candidate_id)
-        .bind_int(2, sample.pair)
-        .bind_int(3, sample.candidate_first ? 1 : 0)
-        .bind_real(4, sample.baseline_cpu_ms)
-        .bind_real(5, sample.candidate_cpu_ms)
-        .bind_real(6, sample.baseline_wall_ms)
-        .bind_real(7, sample.candidate_wall_ms);
+  for (size_t first = 0; first < samples.size(); first += kSampleRowsPerInsert) {
+    size_t rows = std::min(kSampleRowsPerInsert, samples.size() - first);
+    Statement insert = impl_->prepare_built(sample_insert_sql(rows), what);
+    for (size_t i = 0; i < rows; ++i) {
+      const SampleRecord& sample = samples[first + i];
+      int at = static_cast<int>(i) * 7;
+      insert.bind_int(at + 1, candidate_id)
+          .bind_int(at + 2, sample.pair)
+          .bind_int(at + 3, sample.candidate_first ? 1 : 0)
+          .bind_real(at + 4, sample.baseline_cpu_ms)
+          .bind_real(at + 5, sample.candidate_cpu_ms)
+          .bind_real(at + 6, sample.baseline_wall_ms)
+          .bind_real(at + 7, sample.candidate_wall_ms);
+    }
     if (is_constraint(insert.step_or_constraint())) {
-      throw std::logic_error("Database::add_samples: cannot store pair " +
-                             std::to_string(sample.pair) + " of candidate " +
-                             std::to_string(candidate_id) + ": " + sqlite3_errmsg(impl_->db()));
+      std::string pairs;
+      for (size_t i = 0; i < rows; ++i) {
+        pairs += (i == 0 ? "" : ", ") + std::to_string(samples[first + i].pair);
+      }
+      throw std::logic_error("Database::add_samples: cannot store pairs " + pairs +
+                             " of candidate " + std::to_string(candidate_id) + ": " +
+                             sqlite3_errmsg(impl_->db()));
     }
   }
 }

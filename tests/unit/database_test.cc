@@ -618,6 +618,27 @@ TEST_CASE("database: samples round-trip in pair order") {
   std::vector<SampleRecord> clash = {{2, false, 1, 1, 1, 1}, {1, false, 1, 1, 1, 1}};
   CHECK_THROWS_AS(db.add_samples(candidate.id, clash), std::logic_error);
   CHECK(db.samples(candidate.id).size() == 2);
+
+  // More pairs than one INSERT writes (8): every row, in pair order; a clash
+  // in a later INSERT takes the earlier ones back too.
+  auto other = make_candidate(campaign.id, make_program("int b;\n"));
+  db.insert_candidate(other);
+  std::vector<SampleRecord> many;
+  for (int pair = 18; pair >= 0; --pair) many.push_back({pair, pair % 2 == 1, 10.0 + pair, 9.0, 11.0, 9.5});
+  db.add_samples(other.id, many);
+  auto stored_many = db.samples(other.id);
+  REQUIRE(stored_many.size() == 19);
+  for (int pair = 0; pair < 19; ++pair) {
+    CHECK(stored_many[static_cast<size_t>(pair)].pair == pair);
+    CHECK(stored_many[static_cast<size_t>(pair)].baseline_cpu_ms == 10.0 + pair);
+    CHECK(stored_many[static_cast<size_t>(pair)].candidate_first == (pair % 2 == 1));
+  }
+  std::vector<SampleRecord> late_clash;
+  for (int pair = 19; pair < 28; ++pair) late_clash.push_back({pair, false, 1, 1, 1, 1});
+  late_clash.push_back({3, false, 1, 1, 1, 1});  // the 10th row: the second INSERT
+  CHECK_THROWS_WITH(db.add_samples(other.id, late_clash),
+                    Catch::Contains("cannot store pairs 27, 3 of candidate " + std::to_string(other.id)));
+  CHECK(db.samples(other.id).size() == 19);
 }
 
 
