@@ -17,6 +17,7 @@
 
 #include <algorithm>
 #include <array>
+#include <mutex>
 #include <stdexcept>
 #include <unordered_map>
 #include <utility>
@@ -673,7 +674,20 @@ std::optional<double> CandidateRecord::speedup() const { return number_at(metric
 
 // ---- lifetime --------------------------------------------------------------
 
+namespace {
+
+// Before SQLite initializes (the first open): no memory statistics, which
+// ratchet never reads and which cost a global mutex round trip per SQLite
+// allocation. A process that initialized SQLite already keeps its settings.
+void configure_sqlite() {
+  static std::once_flag once;
+  std::call_once(once, [] { sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); });
+}
+
+}  // namespace
+
 Database Database::open(const std::filesystem::path& path, bool create) {
+  configure_sqlite();
   std::error_code ignored;
   if (!create && !std::filesystem::exists(path, ignored)) {
     throw FatalError(kExitUsage, "no database at '" + path.string() +
