@@ -247,7 +247,9 @@ std::optional<Proposal> LlmProposer::propose(const ProposalContext& context) {
   call.error = result.error;
   if (config_.store_text) {
     std::string prompt;
-    for (const auto& message : request.messages) prompt += "[" + message.role + "]\n" + message.content + "\n";
+    for (const auto& message : request.messages) {
+      prompt.append("[").append(message.role).append("]\n").append(message.content).append("\n");
+    }
     call.prompt = std::move(prompt);
     if (result.ok()) call.response = result.answer.text;
   }
