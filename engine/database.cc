@@ -907,7 +907,7 @@ bool Database::record_step(CandidateRecord& candidate, const std::string& step_k
   return true;
 }
 
-void Database::update_candidate_row(const CandidateRecord& candidate) {
+void Database::update_candidate(const CandidateRecord& candidate) {
   Statement update = impl_->prepare(
       "UPDATE candidates SET status = ?2, build_status = ?3, verify_status = ?4, "
       "benchmark_status = ?5, speedup = ?6, ci_low = ?7, ci_high = ?8, metrics_json = ?9, "
@@ -918,18 +918,14 @@ void Database::update_candidate_row(const CandidateRecord& candidate) {
   impl_->expect_changed("update_candidate", "candidate", candidate.id);
 }
 
-void Database::update_candidate(const CandidateRecord& candidate) {
-  update_candidate_row(candidate);  // one statement: its own transaction
-}
-
 void Database::record_evaluation(const CandidateRecord& candidate,
                                  const std::vector<SampleRecord>& samples) {
   if (samples.empty()) {
-    update_candidate_row(candidate);
+    update_candidate(candidate);  // one statement: its own transaction
     return;
   }
   Transaction transaction(*impl_, true, "recording an evaluation");
-  update_candidate_row(candidate);
+  update_candidate(candidate);
   insert_sample_rows(candidate.id, samples);
   transaction.commit();
 }
@@ -1009,7 +1005,10 @@ const std::string& sample_insert_sql(size_t rows) {
       std::string sql =
           "INSERT INTO samples (candidate_id, pair, candidate_first, baseline_cpu_ms, "
           "candidate_cpu_ms, baseline_wall_ms, candidate_wall_ms) VALUES ";
-      for (size_t i = 0; i < n; ++i) sql += i == 0 ? "(?, ?, ?, ?, ?, ?, ?)" : ", (?, ?, ?, ?, ?, ?, ?)";
+      for (size_t i = 0; i < n; ++i) {
+        if (i > 0) sql += ", ";
+        sql += "(?, ?, ?, ?, ?, ?, ?)";
+      }
       out[n - 1] = std::move(sql);
     }
     return out;

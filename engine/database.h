@@ -287,7 +287,6 @@ class Database {
   struct Inserted;
   Inserted insert_candidate_row(const CandidateRecord& candidate);
   Inserted insert_llm_call_row(const LlmCallRecord& call);
-  void update_candidate_row(const CandidateRecord& candidate);
   void insert_sample_rows(int64_t candidate_id, const std::vector<SampleRecord>& samples);
 };
 

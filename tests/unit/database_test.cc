@@ -624,7 +624,9 @@ TEST_CASE("database: samples round-trip in pair order") {
   auto other = make_candidate(campaign.id, make_program("int b;\n"));
   db.insert_candidate(other);
   std::vector<SampleRecord> many;
-  for (int pair = 18; pair >= 0; --pair) many.push_back({pair, pair % 2 == 1, 10.0 + pair, 9.0, 11.0, 9.5});
+  for (int pair = 18; pair >= 0; --pair) {
+    many.push_back({pair, pair % 2 == 1, 10.0 + pair, 9.0, 11.0, 9.5});
+  }
   db.add_samples(other.id, many);
   auto stored_many = db.samples(other.id);
   REQUIRE(stored_many.size() == 19);
@@ -636,8 +638,9 @@ TEST_CASE("database: samples round-trip in pair order") {
   std::vector<SampleRecord> late_clash;
   for (int pair = 19; pair < 28; ++pair) late_clash.push_back({pair, false, 1, 1, 1, 1});
   late_clash.push_back({3, false, 1, 1, 1, 1});  // the 10th row: the second INSERT
-  CHECK_THROWS_WITH(db.add_samples(other.id, late_clash),
-                    Catch::Contains("cannot store pairs 27, 3 of candidate " + std::to_string(other.id)));
+  CHECK_THROWS_WITH(
+      db.add_samples(other.id, late_clash),
+      Catch::Contains("cannot store pairs 27, 3 of candidate " + std::to_string(other.id)));
   CHECK(db.samples(other.id).size() == 19);
 }
 
@@ -655,7 +658,8 @@ TEST_CASE("database: record_evaluation writes the outcome and its samples, or ne
   candidate.status = CandidateStatus::evaluated;
   candidate.build = candidate.verify = candidate.benchmark = StageStatus::ok;
   candidate.metrics = {{"speedup", 1.25}, {"pairs", 2}};
-  db.record_evaluation(candidate, {{0, true, 10.0, 8.0, 10.5, 8.5}, {1, false, 10.0, 8.0, 10.5, 8.5}});
+  db.record_evaluation(candidate,
+                       {{0, true, 10.0, 8.0, 10.5, 8.5}, {1, false, 10.0, 8.0, 10.5, 8.5}});
   CHECK(db.candidate(candidate.id)->metrics == candidate.metrics);
   CHECK(raw.scalar("SELECT speedup FROM candidates WHERE id = " + id) == "1.25");
   CHECK(db.samples(candidate.id).size() == 2);
