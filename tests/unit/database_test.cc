@@ -644,7 +644,6 @@ TEST_CASE("database: samples round-trip in pair order") {
   CHECK(db.samples(other.id).size() == 19);
 }
 
-
 TEST_CASE("database: record_evaluation writes the outcome and its samples, or neither") {
   TempDir dir("ratchet-db-");
   Database db = Database::open(dir.path() / "ratchet.db", true);
