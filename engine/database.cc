@@ -489,7 +489,7 @@ struct Database::Impl : Connection {
     // rank indexes. ratchet_engine_bench 100000 1 1: 1,908 -> 2,318
     // candidates/s, peak RSS 23.2 -> 25.4 MB. The cache fills only as pages
     // are used, so a connection that reads little stays small.
-    // Checkpoints every 16,000 WAL frames (about 1,600 candidates; SQLite's
+    // Checkpoints every 16,000 WAL frames (about 1,450 candidates; SQLite's
     // default is 1,000). Each candidate lands on a random leaf of the dedupe,
     // content and rank indexes; at 100,000 candidates those are thousands of
     // leaves, so a checkpoint every 100 candidates copies nearly one page per
@@ -918,18 +918,6 @@ void Database::update_candidate(const CandidateRecord& candidate) {
   impl_->expect_changed("update_candidate", "candidate", candidate.id);
 }
 
-void Database::record_evaluation(const CandidateRecord& candidate,
-                                 const std::vector<SampleRecord>& samples) {
-  if (samples.empty()) {
-    update_candidate(candidate);  // one statement: its own transaction
-    return;
-  }
-  Transaction transaction(*impl_, true, "recording an evaluation");
-  update_candidate(candidate);
-  insert_sample_rows(candidate.id, samples);
-  transaction.commit();
-}
-
 std::optional<CandidateRecord> Database::candidate(int64_t id) const {
   Statement query = impl_->prepare(
       "SELECT " RATCHET_CANDIDATE_COLUMNS " FROM candidates c WHERE c.id = ?1",
@@ -983,13 +971,6 @@ std::vector<CandidateRecord> Database::top(const std::optional<std::string>& tas
 
 // ---- samples ---------------------------------------------------------------
 
-void Database::add_samples(int64_t candidate_id, const std::vector<SampleRecord>& samples) {
-  if (samples.empty()) return;
-  Transaction transaction(*impl_, true, "storing benchmark samples");
-  insert_sample_rows(candidate_id, samples);
-  transaction.commit();
-}
-
 namespace {
 
 // Rows per INSERT: a statement's setup and halt cost about as much as the row
@@ -1018,15 +999,22 @@ const std::string& sample_insert_sql(size_t rows) {
 
 }  // namespace
 
-void Database::insert_sample_rows(int64_t candidate_id, const std::vector<SampleRecord>& samples) {
-  const char* what = "storing benchmark samples";
+void Database::record_evaluation(const CandidateRecord& candidate,
+                                 const std::vector<SampleRecord>& samples) {
+  if (samples.empty()) {
+    update_candidate(candidate);  // one statement: its own transaction
+    return;
+  }
+  const char* what = "recording an evaluation";
+  Transaction transaction(*impl_, true, what);
+  update_candidate(candidate);
   for (size_t first = 0; first < samples.size(); first += kSampleRowsPerInsert) {
     size_t rows = std::min(kSampleRowsPerInsert, samples.size() - first);
     Statement insert = impl_->prepare_built(sample_insert_sql(rows), what);
     for (size_t i = 0; i < rows; ++i) {
       const SampleRecord& sample = samples[first + i];
       int at = static_cast<int>(i) * 7;
-      insert.bind_int(at + 1, candidate_id)
+      insert.bind_int(at + 1, candidate.id)
           .bind_int(at + 2, sample.pair)
           .bind_int(at + 3, sample.candidate_first ? 1 : 0)
           .bind_real(at + 4, sample.baseline_cpu_ms)
@@ -1039,11 +1027,12 @@ void Database::insert_sample_rows(int64_t candidate_id, const std::vector<Sample
       for (size_t i = 0; i < rows; ++i) {
         pairs += (i == 0 ? "" : ", ") + std::to_string(samples[first + i].pair);
       }
-      throw std::logic_error("Database::add_samples: cannot store pairs " + pairs +
-                             " of candidate " + std::to_string(candidate_id) + ": " +
+      throw std::logic_error("Database::record_evaluation: cannot store pairs " + pairs +
+                             " of candidate " + std::to_string(candidate.id) + ": " +
                              sqlite3_errmsg(impl_->db()));
     }
   }
+  transaction.commit();
 }
 
 std::vector<SampleRecord> Database::samples(int64_t candidate_id) const {

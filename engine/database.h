@@ -207,9 +207,10 @@ class Database {
   // a programming error (std::logic_error).
   void update_candidate(const CandidateRecord& candidate);
   // An evaluation's record in one transaction (one commit per evaluation):
-  // the outcome, as update_candidate writes it, and the benchmark samples, as
-  // add_samples does. A crash cannot leave the outcome without its samples;
-  // an unknown id or a pair already stored writes neither (std::logic_error).
+  // the outcome, as update_candidate writes it, and the benchmark samples. A
+  // crash cannot leave the outcome without its samples; an unknown id or a
+  // pair number already stored for the candidate writes neither
+  // (std::logic_error).
   void record_evaluation(const CandidateRecord& candidate,
                          const std::vector<SampleRecord>& samples);
   std::optional<CandidateRecord> candidate(int64_t id) const;
@@ -220,9 +221,6 @@ class Database {
   // oldest first); `task` filters on the campaign's task. Empty when limit <= 0.
   std::vector<CandidateRecord> top(const std::optional<std::string>& task, int limit) const;
 
-  // All rows in one transaction; a pair number already stored for the
-  // candidate is a programming error (std::logic_error, nothing written).
-  void add_samples(int64_t candidate_id, const std::vector<SampleRecord>& samples);
   std::vector<SampleRecord> samples(int64_t candidate_id) const;  // by pair
 
   DatabaseStats stats() const;
@@ -287,7 +285,6 @@ class Database {
   struct Inserted;
   Inserted insert_candidate_row(const CandidateRecord& candidate);
   Inserted insert_llm_call_row(const LlmCallRecord& call);
-  void insert_sample_rows(int64_t candidate_id, const std::vector<SampleRecord>& samples);
 };
 
 }  // namespace ratchet

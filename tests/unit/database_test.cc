@@ -600,7 +600,7 @@ TEST_CASE("database: samples round-trip in pair order") {
 
   std::vector<SampleRecord> samples = {{1, true, 10.5, 8.25, 11.0, 9.0},
                                        {0, false, 10.0, 8.0, 10.5, 8.5}};
-  db.add_samples(candidate.id, samples);
+  db.record_evaluation(candidate, samples);
   auto stored = db.samples(candidate.id);
   REQUIRE(stored.size() == 2);
   CHECK(stored[0].pair == 0);
@@ -616,7 +616,7 @@ TEST_CASE("database: samples round-trip in pair order") {
 
   // A pair stored twice: nothing of the batch is written.
   std::vector<SampleRecord> clash = {{2, false, 1, 1, 1, 1}, {1, false, 1, 1, 1, 1}};
-  CHECK_THROWS_AS(db.add_samples(candidate.id, clash), std::logic_error);
+  CHECK_THROWS_AS(db.record_evaluation(candidate, clash), std::logic_error);
   CHECK(db.samples(candidate.id).size() == 2);
 
   // More pairs than one INSERT writes (8): every row, in pair order; a clash
@@ -627,7 +627,7 @@ TEST_CASE("database: samples round-trip in pair order") {
   for (int pair = 18; pair >= 0; --pair) {
     many.push_back({pair, pair % 2 == 1, 10.0 + pair, 9.0, 11.0, 9.5});
   }
-  db.add_samples(other.id, many);
+  db.record_evaluation(other, many);
   auto stored_many = db.samples(other.id);
   REQUIRE(stored_many.size() == 19);
   for (int pair = 0; pair < 19; ++pair) {
@@ -639,7 +639,7 @@ TEST_CASE("database: samples round-trip in pair order") {
   for (int pair = 19; pair < 28; ++pair) late_clash.push_back({pair, false, 1, 1, 1, 1});
   late_clash.push_back({3, false, 1, 1, 1, 1});  // the 10th row: the second INSERT
   CHECK_THROWS_WITH(
-      db.add_samples(other.id, late_clash),
+      db.record_evaluation(other, late_clash),
       Catch::Contains("cannot store pairs 27, 3 of candidate " + std::to_string(other.id)));
   CHECK(db.samples(other.id).size() == 19);
 }
