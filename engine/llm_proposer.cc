@@ -247,6 +247,9 @@ std::optional<Proposal> LlmProposer::propose(const ProposalContext& context) {
   call.error = result.error;
   if (config_.store_text) {
     std::string prompt;
+    size_t size = 0;
+    for (const auto& message : request.messages) size += message.role.size() + message.content.size() + 4;
+    prompt.reserve(size);
     for (const auto& message : request.messages) {
       prompt.append("[").append(message.role).append("]\n").append(message.content).append("\n");
     }

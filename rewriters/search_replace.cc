@@ -58,8 +58,10 @@ std::vector<Line> lines_of(std::string_view text) {
 }
 
 std::vector<std::string_view> split(std::string_view text) {
+  std::vector<Line> lines = lines_of(text);
   std::vector<std::string_view> out;
-  for (const Line& line : lines_of(text)) out.push_back(text.substr(line.begin, line.end - line.begin));
+  out.reserve(lines.size());
+  for (const Line& line : lines) out.push_back(text.substr(line.begin, line.end - line.begin));
   return out;
 }
 
@@ -239,7 +241,7 @@ Result<std::vector<SearchReplaceBlock>> parse_search_replace(const std::string& 
           return fail(fmt::format("block {} (answer line {}): '{}' before its '======='; {}",
                                   number, at, trim(line), kFormatHint));
         } else if (!is_fence(line)) {
-          current.search += std::string(line) + "\n";
+          current.search.append(line).push_back('\n');
         }
         break;
       case State::replace:
@@ -255,7 +257,7 @@ Result<std::vector<SearchReplaceBlock>> parse_search_replace(const std::string& 
           return fail(fmt::format("block {} (answer line {}): '{}' before its '>>>>>>> REPLACE'; {}",
                                   number, at, trim(line), kFormatHint));
         } else if (!is_fence(line)) {
-          current.replace += std::string(line) + "\n";
+          current.replace.append(line).push_back('\n');
         }
         break;
     }
@@ -272,7 +274,8 @@ Result<std::vector<SearchReplaceBlock>> parse_search_replace(const std::string& 
 std::string format_search_replace(const std::vector<SearchReplaceBlock>& blocks) {
   std::string out;
   for (const auto& block : blocks) {
-    out += "<<<<<<< SEARCH\n" + block.search + "=======\n" + block.replace + ">>>>>>> REPLACE\n";
+    out.append("<<<<<<< SEARCH\n").append(block.search).append("=======\n");
+    out.append(block.replace).append(">>>>>>> REPLACE\n");
   }
   return out;
 }

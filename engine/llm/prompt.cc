@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <string_view>
 
 #include "common/regions.h"
 #include "common/text.h"
@@ -36,9 +37,33 @@ const char* kFormat =
 
 std::string join_blocks(const std::vector<std::string>& parts, const std::string& none) {
   if (parts.empty()) return none;
+  size_t size = 0;
+  for (const auto& part : parts) size += part.size() + 1;
   std::string out;
-  for (const auto& part : parts) out += part + "\n";
+  out.reserve(size);
+  for (const auto& part : parts) out.append(part).push_back('\n');
   return out;
+}
+
+// Calls `piece` with each run of `text` in order, a placeholder's value in
+// place of the placeholder (an unknown one stays as it is).
+template <typename Piece>
+void for_each_piece(std::string_view text,
+                    const std::vector<std::pair<std::string, std::string>>& values, Piece piece) {
+  size_t pos = 0;
+  while (pos < text.size()) {
+    size_t open = text.find("{{", pos);
+    if (open == std::string_view::npos) break;
+    size_t close = text.find("}}", open + 2);
+    if (close == std::string_view::npos) break;
+    piece(text.substr(pos, open - pos));
+    std::string_view name = text.substr(open + 2, close - open - 2);
+    auto it = std::find_if(values.begin(), values.end(),
+                           [&](const auto& pair) { return pair.first == name; });
+    piece(it != values.end() ? std::string_view(it->second) : text.substr(open, close + 2 - open));
+    pos = close + 2;
+  }
+  piece(text.substr(pos));
 }
 
 }  // namespace
@@ -127,26 +152,13 @@ std::string region_text(const std::string& text) {
 
 std::string render_template(const std::string& text,
                             const std::vector<std::pair<std::string, std::string>>& values) {
+  // Measured first: the prompt is kilobytes, and grown as appended it was
+  // copied several times.
+  size_t size = 0;
+  for_each_piece(text, values, [&](std::string_view piece) { size += piece.size(); });
   std::string out;
-  out.reserve(text.size() * 2);
-  size_t pos = 0;
-  while (pos < text.size()) {
-    size_t open = text.find("{{", pos);
-    if (open == std::string::npos) break;
-    size_t close = text.find("}}", open + 2);
-    if (close == std::string::npos) break;
-    out.append(text, pos, open - pos);
-    std::string name = text.substr(open + 2, close - open - 2);
-    auto it = std::find_if(values.begin(), values.end(),
-                           [&](const auto& pair) { return pair.first == name; });
-    if (it != values.end()) {
-      out += it->second;
-    } else {
-      out.append(text, open, close + 2 - open);
-    }
-    pos = close + 2;
-  }
-  out.append(text, pos, std::string::npos);
+  out.reserve(size);
+  for_each_piece(text, values, [&](std::string_view piece) { out.append(piece); });
   return out;
 }
 
