@@ -127,3 +127,26 @@ TEST_CASE("regions: line numbers count lines ending in CRLF once") {
   CHECK((*regions)[0].end_line == 4);
   CHECK(text.substr((*regions)[0].begin, (*regions)[0].end - (*regions)[0].begin) == "b\r\n");
 }
+
+TEST_CASE("regions: a line with another EVOLVE-BLOCK- word is not a marker") {
+  std::string text =
+      "// EVOLVE-BLOCK-NOTE: not a marker\n"  // 1
+      "x\n"                                   // 2
+      "// EVOLVE-BLOCK-START\n"               // 3
+      "// EVOLVE-BLOCK-NOTE inside\n"         // 4
+      "y\n"                                   // 5
+      "// EVOLVE-BLOCK-END\n"                 // 6
+      "\n"                                    // 7
+      "// EVOLVE-BLOCK-END\n";                // 8
+  auto regions = find_regions(text);
+  REQUIRE_FALSE(regions.ok());
+  CHECK(regions.error() == "line 8: EVOLVE-BLOCK-END without a START");
+  text.resize(text.rfind("// EVOLVE-BLOCK-END"));
+  regions = find_regions(text);
+  REQUIRE(regions.ok());
+  REQUIRE(regions->size() == 1);
+  CHECK((*regions)[0].start_line == 3);
+  CHECK((*regions)[0].end_line == 6);
+  CHECK(text.substr((*regions)[0].begin, (*regions)[0].end - (*regions)[0].begin) ==
+        "// EVOLVE-BLOCK-NOTE inside\ny\n");
+}
