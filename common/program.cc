@@ -7,16 +7,20 @@
 namespace ratchet {
 
 std::string normalize_source(const std::string& text) {
+  // A loop, not find_first_not_of: that searches the blank set per byte.
+  auto blank = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v'; };
   std::string out;
   out.reserve(text.size());
   size_t pos = 0;
   while (pos <= text.size()) {
     size_t end = text.find('\n', pos);
     if (end == std::string::npos) end = text.size();
-    size_t first = text.find_first_not_of(" \t\r\f\v", pos);
-    if (first != std::string::npos && first < end) {
-      size_t last = text.find_last_not_of(" \t\r\f\v", end - 1);
-      out.append(text, first, last - first + 1);
+    size_t first = pos;
+    while (first < end && blank(text[first])) ++first;
+    if (first < end) {
+      size_t last = end;  // past the line's last byte that is not blank
+      while (blank(text[last - 1])) --last;
+      out.append(text, first, last - first);
       out.push_back('\n');
     }
     pos = end + 1;

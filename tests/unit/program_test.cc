@@ -36,6 +36,7 @@ TEST_CASE("program: normalize_source strips each line and drops blank lines") {
   CHECK(normalize_source("a") == "a\n");
   CHECK(normalize_source("  int x;  \n\n\tint y;\t\r\n") == "int x;\nint y;\n");
   CHECK(normalize_source("a  b\n") == "a  b\n");  // blanks inside a line stay
+  CHECK(normalize_source("\f\vx \v\f\n\v\n y") == "x\ny\n");
 }
 
 TEST_CASE("program: program_hash is 16 hex digits and stable") {
