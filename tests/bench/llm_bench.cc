@@ -14,7 +14,9 @@
 // (outcome and five benchmark pairs) in another, as the campaign records
 // them. It prints the controller thread's CPU time per candidate
 // (CLOCK_THREAD_CPUTIME_ID: the server's threads are not counted) and
-// candidates per second of wall time.
+// candidates per second of wall time, and the share of the machine's CPU
+// time the hypervisor stole while the batches ran: on a shared VM the
+// system time rises with it.
 //
 // The sizes are measured interleaved, in batches of 50, one batch per size in
 // turn (the first size moves on each round), as ratchet pairs a candidate's
@@ -62,6 +64,29 @@ double thread_system_seconds() {
   rusage usage{};
   getrusage(RUSAGE_THREAD, &usage);
   return static_cast<double>(usage.ru_stime.tv_sec) + static_cast<double>(usage.ru_stime.tv_usec) * 1e-6;
+}
+
+// The machine's CPU time so far and the part of it the hypervisor stole
+// (/proc/stat's first line, in clock ticks). On this shared VM the
+// controller's system time grows with the steal: spinning on locks that a
+// descheduled vCPU holds, waking a thread on a vCPU that is not running.
+struct CpuTicks {
+  uint64_t total = 0, steal = 0;
+};
+
+CpuTicks machine_ticks() {
+  CpuTicks ticks;
+  std::FILE* stat = std::fopen("/proc/stat", "r");
+  if (!stat) return ticks;
+  // cpu user nice system idle iowait irq softirq steal (guest time is in user)
+  unsigned long long field[8] = {};
+  if (std::fscanf(stat, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &field[0], &field[1],
+                  &field[2], &field[3], &field[4], &field[5], &field[6], &field[7]) == 8) {
+    for (unsigned long long f : field) ticks.total += f;
+    ticks.steal = field[7];
+  }
+  std::fclose(stat);
+  return ticks;
 }
 
 double wall_seconds() {
@@ -224,6 +249,7 @@ int main(int argc, char** argv) {
   sync();
 
   constexpr int kBatch = 50;
+  CpuTicks ticks0 = machine_ticks();
   for (size_t round = 0; subjects.front()->measured < per_size; ++round) {
     for (size_t i = 0; i < subjects.size(); ++i) {
       Subject& s = *subjects[(round + i) % subjects.size()];
@@ -241,6 +267,7 @@ int main(int argc, char** argv) {
 
   // The last column is the flatness: this size's mean over the smallest's,
   // measured side by side.
+  CpuTicks ticks1 = machine_ticks();
   std::printf("%12s %10s %14s %14s %14s %14s %10s\n", "candidates", "measured", "cpu mean",
               "cpu median", "system mean", "candidates/s", "vs first");
   double first = subjects.front()->cpu / subjects.front()->measured;
@@ -250,6 +277,11 @@ int main(int argc, char** argv) {
                 static_cast<long long>(s->size), s->measured, mean * 1e3,
                 median(s->batches) * 1e3, s->sys / s->measured * 1e3, s->measured / s->wall,
                 mean / first);
+  }
+  if (ticks1.total > ticks0.total) {
+    std::printf("host steal while measuring: %.1f%% of the vCPUs' time (/proc/stat)\n",
+                100.0 * static_cast<double>(ticks1.steal - ticks0.steal) /
+                    static_cast<double>(ticks1.total - ticks0.total));
   }
   return 0;
 }
