@@ -189,7 +189,7 @@ void HttpClient::submit(HttpRequest request, Callback done) {
   // gzip alone: every provider offers it (curl still decodes whatever comes),
   // and curl formats this header twice, a byte at a time, at about 100
   // instructions a byte: its full list, "deflate, gzip, br, zstd", cost 4k of
-  // the 660k instructions an LLM candidate costs the controller.
+  // the roughly 600k instructions an LLM candidate costs the controller.
   curl_easy_setopt(easy, CURLOPT_ACCEPT_ENCODING, "gzip");
   curl_easy_setopt(easy, CURLOPT_PRIVATE, transfer.get());
   impl_->transfers.emplace(easy, std::move(transfer));
